@@ -1,0 +1,1 @@
+"""p402: the AI economic events ledger."""

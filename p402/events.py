@@ -1,0 +1,268 @@
+"""An event as an application sends it, turned into one ledger row (JSON form).
+
+The input model is generated from the row definition in p402.schema: every column an
+application may set is a field, plus the usage in one of three forms (`usage`, the
+provider's own object; `tokens`, counts in the ledger's convention; `stream`, the
+provider's chunks). Prompt or response text is dropped before anything else looks at it.
+"""
+
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from p402.economics import CallFacts, Economics, price_call
+from p402.errors import EventRefused, FieldProblem
+from p402.normalizers import (
+    COUNT_EXPECTED, MAX_TOKENS, UNKNOWN_USAGE, Usage, accumulate_stream, canonical_tokens,
+    normalize_usage,
+)
+from p402.pricing import PriceBook, canonical_provider
+from p402.schema import COLUMN_NAMES, COLUMNS, SCHEMA_VERSION, Kind, to_money
+
+# Keys that carry prompt or response text. They are dropped, wherever they appear at the
+# top of an event or in its metadata, before the event is validated, stored or logged.
+CONTENT_KEYS = frozenset({
+    "prompt", "prompts", "messages", "message", "input", "inputs", "output", "outputs",
+    "response", "responses", "completion", "completions", "content", "contents", "text",
+    "system", "instructions", "choices", "candidates", "body", "request_body",
+    "response_body", "prompt_text", "response_text", "input_text", "output_text",
+})
+OUTCOMES = ("success", "error", "timeout", "rate_limited", "cancelled", "content_filtered",
+            "invalid_output")
+USAGE_FORMS = ("usage", "tokens", "stream")
+MAX_METADATA_KEYS = 64
+MAX_EXTRA_TEXT = 256
+EARLIEST = datetime(2015, 1, 1, tzinfo=UTC)
+CLOCK_SKEW = timedelta(days=1)
+
+_Text = Annotated[str, Field(min_length=1, max_length=512)]
+_Count = Annotated[int, Field(ge=0, le=MAX_TOKENS)]
+_Map = Annotated[dict[str, Annotated[str, Field(max_length=2048)]],
+                 Field(max_length=MAX_METADATA_KEYS)]
+_FIELD_TYPES: dict[Kind, Any] = {
+    Kind.STRING: _Text,
+    Kind.INT: Annotated[int, Field(ge=0, le=1_000_000)],
+    Kind.BIGINT: _Count,
+    Kind.BOOL: bool,
+    Kind.TIMESTAMP: datetime,
+    Kind.STRING_MAP: _Map,
+}
+# Columns whose values come from a closed set, or that are required.
+_NARROWER: dict[str, Any] = {
+    "provider": (_Text, ...),
+    "model": (_Text, ...),
+    "outcome": (Literal[OUTCOMES] | None, None),  # type: ignore[valid-type]
+    "policy_decision": (Literal["within", "warn", "over"] | None, None),
+    "attempt": (Annotated[int, Field(ge=1, le=1000)] | None, None),
+    "latency_ms": (Annotated[int, Field(ge=0, le=86_400_000)] | None, None),
+    "time_to_first_token_ms": (Annotated[int, Field(ge=0, le=86_400_000)] | None, None),
+}
+
+
+def _input_fields() -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for column in COLUMNS:
+        if column.client_sets:
+            fields[column.name] = _NARROWER.get(
+                column.name, (_FIELD_TYPES[column.kind] | None, None))
+    fields.update(usage=(Any, None), tokens=(Any, None), stream=(Any, None))
+    return fields
+
+
+EventIn: type[BaseModel] = create_model(
+    "EventIn",
+    __config__=ConfigDict(extra="allow", str_strip_whitespace=True),
+    **_input_fields(),
+)
+
+
+def strip_content(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The event without any key that can carry prompt or response text."""
+    clean = {k: v for k, v in event.items() if k not in CONTENT_KEYS}
+    metadata = clean.get("metadata")
+    if isinstance(metadata, Mapping):
+        clean["metadata"] = {k: v for k, v in metadata.items() if k not in CONTENT_KEYS}
+    return clean
+
+
+def build_row(event: Any, prices: PriceBook, received_at: datetime, source: str = "api"
+              ) -> dict[str, Any]:
+    """One ledger row from one event, or EventRefused naming every problem found."""
+    if not isinstance(event, Mapping):
+        raise EventRefused([FieldProblem("event", event, "a JSON object")])
+    parsed = _validate(strip_content(event))
+    usage = _usage_of(parsed)
+    facts = _call_facts(parsed, usage)
+
+    provider = canonical_provider(parsed.provider)
+    tier = (parsed.service_tier or _usage_tier(parsed.usage) or "").lower()
+    batch = tier == "batch" or (parsed.operation or "").lower() == "batch"
+    sheet = prices.sheet(provider, parsed.model, tier, batch)
+    economics = price_call(usage, sheet, facts)
+
+    occurred_at = _occurred_at(parsed.occurred_at, received_at)
+    return _row(parsed, provider, usage, economics, occurred_at, received_at, source,
+                prices.version)
+
+
+def _validate(event: dict[str, Any]) -> BaseModel:
+    try:
+        return EventIn.model_validate(event)
+    except ValidationError as exc:
+        raise EventRefused([_problem(error) for error in exc.errors()]) from None
+
+
+def _problem(error: Mapping[str, Any]) -> FieldProblem:
+    field = ".".join(str(part) for part in error["loc"]) or "event"
+    if error["type"] == "missing":
+        return FieldProblem(field, None, "a value (this field is required)")
+    return FieldProblem(field, error.get("input"), _lower_first(error["msg"]))
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def _usage_of(parsed: BaseModel) -> Usage:
+    given = [form for form in USAGE_FORMS if getattr(parsed, form) is not None]
+    if len(given) > 1:
+        raise EventRefused([FieldProblem(given[1], "...", f"only one of {USAGE_FORMS}")])
+    if not given:
+        return UNKNOWN_USAGE
+
+    provider = canonical_provider(parsed.provider)
+    try:
+        if given[0] == "tokens":
+            return canonical_tokens(parsed.tokens)
+        if given[0] == "stream":
+            return accumulate_stream(provider, parsed.stream)
+        return normalize_usage(provider, parsed.usage)
+    except FieldProblem as problem:
+        raise EventRefused([problem]) from None
+
+
+def _usage_tier(usage: Any) -> str | None:
+    tier = usage.get("service_tier") if isinstance(usage, Mapping) else None
+    return tier if isinstance(tier, str) else None
+
+
+def _call_facts(parsed: BaseModel, usage: Usage) -> CallFacts:
+    problems = []
+    for name in ("context_waste_tokens", "prompt_prefix_tokens"):
+        value = getattr(parsed, name)
+        if value is not None and usage.known and value > usage.input_tokens:
+            problems.append(FieldProblem(name, value, f"at most input_tokens ({usage.input_tokens})"))
+    if problems:
+        raise EventRefused(problems)
+    return CallFacts(
+        cache_hit=bool(parsed.cache_hit),
+        superseded=parsed.final_attempt is False,
+        context_waste_tokens=parsed.context_waste_tokens,
+        prompt_prefix_tokens=parsed.prompt_prefix_tokens,
+    )
+
+
+def _occurred_at(value: datetime | None, received_at: datetime) -> datetime:
+    if value is None:
+        return received_at
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    if not EARLIEST <= value <= received_at + CLOCK_SKEW:
+        raise EventRefused([FieldProblem(
+            "occurred_at", value.isoformat(),
+            f"an ISO-8601 time between {EARLIEST.date()} and a day after now")])
+    return value.astimezone(UTC)
+
+
+def iso_z(moment: datetime) -> str:
+    """ISO-8601 in UTC with milliseconds and `Z`, as Firehose and the lake read it."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def money_text(amount: Decimal | None) -> str | None:
+    rounded = to_money(amount)
+    return None if rounded is None else format(rounded, "f")
+
+
+_SET_BY_CLIENT = tuple(c.name for c in COLUMNS if c.client_sets and c.name not in (
+    "event_id", "occurred_at", "provider", "metadata", "context_waste_tokens"))
+
+
+def _row(parsed: BaseModel, provider: str, usage: Usage, economics: Economics,
+         occurred_at: datetime, received_at: datetime, source: str, pricing_version: str
+         ) -> dict[str, Any]:
+    row = dict.fromkeys(COLUMN_NAMES)
+    for name in _SET_BY_CLIENT:
+        row[name] = getattr(parsed, name)
+    row.update(
+        event_id=parsed.event_id or str(uuid.uuid4()),
+        occurred_at=iso_z(occurred_at),
+        received_at=iso_z(received_at),
+        source=source,
+        schema_version=SCHEMA_VERSION,
+        provider=provider,
+        cache_hit=bool(parsed.cache_hit),
+        context_waste_tokens=parsed.context_waste_tokens or 0,
+        metadata=_metadata(parsed),
+        pricing_version=pricing_version,
+    )
+    row.update(_usage_columns(usage))
+    row.update(_money_columns(economics))
+    return row
+
+
+def _usage_columns(usage: Usage) -> dict[str, Any]:
+    known = usage.known
+    details = dict(usage.details)
+    if usage.cache_write_1h_tokens:
+        details["cache_write_1h"] = usage.cache_write_1h_tokens
+    return {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "total_tokens": usage.total_tokens,
+        "cache_read_tokens": usage.cache_read_tokens if known else None,
+        "cache_write_tokens": usage.cache_write_tokens if known else None,
+        "reasoning_tokens": usage.reasoning_tokens,
+        "usage_details": details or None,
+        "usage_source": usage.source,
+    }
+
+
+def _money_columns(economics: Economics) -> dict[str, Any]:
+    return {
+        "cost_usd": money_text(economics.cost_usd),
+        "price_source": economics.price_source,
+        "cache_savings_usd": money_text(economics.cache_savings_usd),
+        "retry_cost_usd": money_text(economics.retry_cost_usd),
+        "context_waste_usd": money_text(economics.context_waste_usd),
+        "prefix_rebill_usd": money_text(economics.prefix_rebill_usd),
+    }
+
+
+def _metadata(parsed: BaseModel) -> dict[str, str] | None:
+    """The client's metadata, plus each unknown top-level field as text (see _extra_fields)."""
+    metadata = dict(parsed.metadata or {})
+    metadata.update(_extra_fields(parsed.model_extra or {}))
+    return metadata or None
+
+
+def _extra_fields(extra: Mapping[str, Any]) -> dict[str, str]:
+    """Unknown fields are kept when they are short scalars, refused otherwise: a long text
+    or a nested object may be content sent by mistake, which must never be stored."""
+    kept, problems = {}, []
+    for key, value in extra.items():
+        short_scalar = isinstance(value, (int, float, bool)) or (
+            isinstance(value, str) and len(value) <= MAX_EXTRA_TEXT)
+        if short_scalar and len(kept) < MAX_METADATA_KEYS:
+            kept[key] = value if isinstance(value, str) else str(value).lower()
+        else:
+            problems.append(FieldProblem(key, "...", "a ledger column, or a short scalar "
+                                         f"(text up to {MAX_EXTRA_TEXT} characters) kept in "
+                                         "metadata; put custom values in `metadata`"))
+    if problems:
+        raise EventRefused(problems)
+    return kept
