@@ -120,11 +120,15 @@ def _problem(error: Mapping[str, Any]) -> FieldProblem:
     field = ".".join(str(part) for part in error["loc"]) or "event"
     if error["type"] == "missing":
         return FieldProblem(field, None, "a value (this field is required)")
-    return FieldProblem(field, error.get("input"), _lower_first(error["msg"]))
+    return FieldProblem(field, error.get("input"), _expected(error["msg"]))
 
 
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:]
+def _expected(message: str) -> str:
+    """pydantic's "Input should be a valid integer" reads as "a valid integer" here."""
+    for prefix in ("Input should be ", "Value should be ", "Value should have "):
+        if message.startswith(prefix):
+            return message[len(prefix):]
+    return message[:1].lower() + message[1:]
 
 
 def _usage_of(parsed: BaseModel) -> Usage:

@@ -156,7 +156,7 @@ def arrow_schema():
         Kind.BIGINT: pa.int64(),
         Kind.BOOL: pa.bool_(),
         Kind.MONEY: pa.decimal128(MONEY_PRECISION, MONEY_SCALE),
-        Kind.TIMESTAMP: pa.timestamp("ms", tz="UTC"),
+        Kind.TIMESTAMP: pa.timestamp("ms"),  # always UTC, stored without a zone
         Kind.STRING_MAP: pa.map_(pa.string(), pa.string()),
         Kind.COUNT_MAP: pa.map_(pa.string(), pa.int64()),
     }
