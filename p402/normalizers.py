@@ -395,20 +395,46 @@ def _unknown_provider_usage(usage: Any, path: str) -> Usage:
                        "shape, or send `tokens` in the ledger's convention")
 
 
+class StreamUsage:
+    """A stream's usage, gathered chunk by chunk by its provider's stream rules.
+
+    The ingest API and the client both read streams through this class, so the rules live
+    here once. Later values win key by key; a null never erases a count seen earlier,
+    because SDKs dump unset fields as null (an Anthropic message_delta dumped by its SDK
+    carries `input_tokens: null` after message_start gave the real count).
+    """
+
+    __slots__ = ("merged", "_rules")
+
+    def __init__(self, provider: str):
+        self._rules = _RULES.get(provider, _OPENAI)
+        self.merged: dict[str, Any] = {}
+
+    def add(self, chunk: Mapping) -> bool:
+        """Merge the usage that one chunk carries; True when it carried some."""
+        carried = False
+        for found in self._rules.chunk_usage(chunk):
+            if isinstance(found, Mapping):
+                self.merged.update((k, v) for k, v in found.items() if v is not None)
+                carried = True
+        return carried
+
+    def usage(self, path: str = "stream[usage]") -> Usage:
+        """The stream's usage so far; UNKNOWN_USAGE when no chunk reported any."""
+        if not self.merged:
+            return UNKNOWN_USAGE
+        return self._rules.usage(self.merged, path)
+
+
 def accumulate_stream(provider: str, chunks: Any, path: str = "stream") -> Usage:
     """The usage of a streamed call, read from its chunks by the provider's rules."""
     if not isinstance(chunks, Sequence) or isinstance(chunks, (str, bytes)):
         raise FieldProblem(path, chunks, "a list of the provider's stream chunks")
-    rules = _RULES.get(provider, _OPENAI)
+    gathered = StreamUsage(provider)
 
-    merged: dict[str, Any] = {}
     for index, chunk in enumerate(chunks):
         if not isinstance(chunk, Mapping):
             raise FieldProblem(f"{path}[{index}]", chunk, "a stream chunk (a JSON object)")
-        for found in rules.chunk_usage(chunk):
-            if isinstance(found, Mapping):
-                merged.update(found)
+        gathered.add(chunk)
 
-    if not merged:
-        return UNKNOWN_USAGE
-    return rules.usage(merged, f"{path}[usage]")
+    return gathered.usage(f"{path}[usage]")
