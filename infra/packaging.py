@@ -10,7 +10,7 @@ BUNDLE_DIR = REPO_ROOT / "build" / "lambda"
 BUNDLE_MARKER = BUNDLE_DIR / ".bundle-complete"
 PLACEHOLDER_DIR = Path(__file__).resolve().parent / "placeholder_asset"
 
-RUNTIME = aws_lambda.Runtime.PYTHON_3_13
+RUNTIME = aws_lambda.Runtime.PYTHON_3_14
 ARCHITECTURE = aws_lambda.Architecture.ARM_64
 
 
