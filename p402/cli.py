@@ -46,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
     query.add_argument("--json", action="store_true", help="one JSON object per row")
     query.add_argument("sql")
-    query.set_defaults(run=_lazy("p402.local.commands", "query_command"))
+    query.set_defaults(run=_lazy("p402.local.query", "query_command"))
 
     imports = commands.add_parser("import-bedrock-logs", help="land Bedrock invocation logs")
     imports.add_argument("--data-dir", default=DEFAULT_DATA_DIR)

@@ -89,9 +89,13 @@ def strip_content(event: Mapping[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def build_row(event: Any, prices: PriceBook, received_at: datetime, source: str = "api"
-              ) -> dict[str, Any]:
-    """One ledger row from one event, or EventRefused naming every problem found."""
+def build_row(event: Any, prices: PriceBook, received_at: datetime, source: str = "api",
+              *, caller_arn: str | None = None) -> dict[str, Any]:
+    """One ledger row from one event, or EventRefused naming every problem found.
+
+    `caller_arn` is not a field an application may send: only a trusted source (the
+    Bedrock log importer, which reads it from AWS's own record) passes it here.
+    """
     if not isinstance(event, Mapping):
         raise EventRefused([FieldProblem("event", event, "a JSON object")])
     parsed = _validate(strip_content(event))
@@ -105,8 +109,10 @@ def build_row(event: Any, prices: PriceBook, received_at: datetime, source: str 
     economics = price_call(usage, sheet, facts)
 
     occurred_at = _occurred_at(parsed.occurred_at, received_at)
-    return _row(parsed, provider, usage, economics, occurred_at, received_at, source,
-                prices.version)
+    row = _row(parsed, provider, usage, economics, occurred_at, received_at, source,
+               prices.version)
+    row["caller_arn"] = caller_arn
+    return row
 
 
 def _validate(event: dict[str, Any]) -> BaseModel:

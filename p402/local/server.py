@@ -1,0 +1,217 @@
+"""`p402 serve`: the Lambda's own API handler behind a local HTTP server on 127.0.0.1.
+
+Each request becomes an API Gateway HTTP API (payload 2.0) event and goes through the same
+resolver Lambda runs. Accepted events are fsynced to the local lake's write-ahead log before
+the 202; a background thread flushes them to Parquet and runs the jobs on a timer.
+"""
+
+import base64
+import ipaddress
+import json
+import os
+import signal
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from p402.ingest import MAX_BODY_BYTES
+from p402.keys import ALL_PROJECTS, KeyGrant, KeyRing, hash_key, new_key
+
+FLUSH_EVERY_SECONDS = 1.0
+COMPACT_EVERY_SECONDS = 60.0
+KEY_ENV = "P402_API_KEY"
+
+
+def serve_command(args) -> int:
+    from p402.local.runtime import LocalRuntime
+
+    if not _may_bind(args.host, args.allow_remote):
+        print(f"p402 serve: --host {args.host} is not a loopback address; pass "
+              "--allow-remote to expose the API beyond this machine", file=sys.stderr)
+        return 2
+    data_dir = Path(args.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key, origin = api_key(data_dir)
+
+    runtime = LocalRuntime(data_dir, KeyRing(key_grants(data_dir, key)), args.prices,
+                           args.budgets)
+    runtime.recover()
+    if args.sample:
+        runtime.load_sample_once()
+
+    server = _server(args.host, args.port, runtime)
+    _announce(args.host, server.server_address[1], key, origin)
+    _run_until_stopped(server, runtime, args.jobs_every)
+    return 0
+
+
+def _may_bind(host: str, allow_remote: bool) -> bool:
+    if allow_remote or host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def api_key(data_dir: Path) -> tuple[str, str]:
+    """The key from P402_API_KEY, or one generated once and kept in <data-dir>/api_key
+    (readable by its owner only) so that `make run` can show it again."""
+    if os.environ.get(KEY_ENV):
+        return os.environ[KEY_ENV], f"from ${KEY_ENV}"
+    path = data_dir / "api_key"
+    if path.exists():
+        return path.read_text().strip(), f"kept in {path}"
+    key = new_key()
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(key + "\n")
+    return key, f"generated and kept in {path}"
+
+
+def key_grants(data_dir: Path, key: str) -> list[KeyGrant]:
+    """The server's own key may write any project; <data-dir>/keys.json may add keys bound
+    to projects: [{"name": ..., "key_sha256": ..., "projects": [...]}]."""
+    grants = [KeyGrant(hash_key(key), frozenset({ALL_PROJECTS}), "local")]
+    extra = data_dir / "keys.json"
+    if extra.exists():
+        for entry in json.loads(extra.read_text()):
+            grants.append(KeyGrant(entry["key_sha256"], frozenset(entry["projects"]),
+                                   entry.get("name", "key")))
+    return grants
+
+
+def _server(host: str, port: int, runtime) -> ThreadingHTTPServer:
+    handler = type("Handler", (_Handler,), {"runtime": runtime})
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    return server
+
+
+def _announce(host: str, port: int, key: str, origin: str) -> None:
+    url = f"http://{host}:{port}"
+    print(f"p402 is serving {url}  (POST {url}/v1/events, dashboard {url}/dashboard)")
+    print(f"API key ({origin}): {key}", flush=True)
+
+
+def _run_until_stopped(server: ThreadingHTTPServer, runtime, jobs_every: float) -> None:
+    stop = threading.Event()
+
+    def shut_down(*_: Any) -> None:
+        stop.set()
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, shut_down)
+    signal.signal(signal.SIGINT, shut_down)
+    background = threading.Thread(target=_background, args=(runtime, stop, jobs_every),
+                                  daemon=True)
+    background.start()
+    server.serve_forever(poll_interval=0.2)
+    stop.set()
+    background.join(timeout=10)
+    runtime.close()
+
+
+def _background(runtime, stop: threading.Event, jobs_every: float) -> None:
+    """Flushes the WAL to Parquet every second, compacts and runs the jobs on timers."""
+    last_compact = last_jobs = time.monotonic()
+    while not stop.wait(FLUSH_EVERY_SECONDS):
+        runtime.flush()
+        now = time.monotonic()
+        if now - last_compact >= COMPACT_EVERY_SECONDS:
+            runtime.compact()
+            last_compact = now
+        if jobs_every > 0 and now - last_jobs >= jobs_every:
+            runtime.run_jobs()
+            last_jobs = now
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Turns one HTTP request into an API Gateway HTTP API event for the resolver."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "p402"
+    sys_version = ""
+    runtime = None  # set on the subclass made by _server
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return  # request lines may carry ids in paths; the API logs its own summary
+
+    def _dispatch(self) -> None:
+        length = self._content_length()
+        if length is None:
+            return
+        body = self.rfile.read(length) if length else b""
+        answer = self.runtime.handle(_api_event(self, body))
+        self._reply(answer)
+
+    def _content_length(self) -> int | None:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self._reply(_plain(400, {"error": "Content-Length: expected a whole number"}))
+            return None
+        if length > MAX_BODY_BYTES:
+            self.close_connection = True
+            self._reply(_plain(413, {"error": f"body: got {length} bytes, expected at "
+                                     f"most {MAX_BODY_BYTES}"}))
+            return None
+        return length
+
+    def _reply(self, answer: dict[str, Any]) -> None:
+        body = answer.get("body") or ""
+        data = base64.b64decode(body) if answer.get("isBase64Encoded") else body.encode()
+        self.send_response(answer.get("statusCode", 500))
+        for name, value in (answer.get("headers") or {}).items():
+            self.send_header(name, value)
+        for cookie in answer.get("cookies") or []:
+            self.send_header("Set-Cookie", cookie)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def _api_event(request: BaseHTTPRequestHandler, body: bytes) -> dict[str, Any]:
+    url = urlsplit(request.path)
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    try:
+        text, encoded = body.decode(), False
+    except UnicodeDecodeError:
+        text, encoded = base64.b64encode(body).decode(), True
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": url.path,
+        "rawQueryString": url.query,
+        "headers": headers,
+        "cookies": [c.strip() for c in headers.get("cookie", "").split(";") if c.strip()],
+        "queryStringParameters": dict(parse_qsl(url.query)) or None,
+        "requestContext": {
+            "http": {"method": request.command, "path": url.path, "protocol": "HTTP/1.1",
+                     "sourceIp": request.client_address[0],
+                     "userAgent": headers.get("user-agent", "")},
+            "requestId": str(uuid.uuid4()),
+            "stage": "$default",
+            "timeEpoch": int(time.time() * 1000),
+        },
+        "body": text,
+        "isBase64Encoded": encoded,
+    }
+
+
+def _plain(status: int, body: dict[str, Any]) -> dict[str, Any]:
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"},
+            "body": json.dumps(body)}
