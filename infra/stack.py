@@ -8,7 +8,7 @@ from constructs import Construct
 
 from infra import packaging
 from infra.config import DeployConfig, read_budgets
-from infra.constructs import storage
+from infra.constructs import alarms, storage
 from infra.constructs.alerts import Alerts
 from infra.constructs.bedrock_logs import BedrockLogs, allow_bedrock_delivery
 from infra.constructs.ingest_api import IngestApi
@@ -67,7 +67,16 @@ class P402Stack(Stack):
         self.bedrock = BedrockLogs(self, "BedrockLogs", bucket=self.bedrock_bucket,
                                    key_prefix=self.bedrock_prefix, importer=self.importer,
                                    enable_logging=config.enable_bedrock_logging)
+        self._alarms()
         self._outputs()
+
+    def _alarms(self) -> None:
+        topic = self.alerts.topic
+        for name, function in (("IngestErrors", self.ingest), ("JobsErrors", self.jobs_function),
+                               ("ImporterErrors", self.importer),
+                               ("AuthorizerErrors", self.api.authorizer_function)):
+            alarms.function_errors_alarm(self, name, function.function, topic)
+        alarms.dead_letters_alarm(self, "BedrockDeadLetters", self.bedrock.dead_letters, topic)
 
     def _buckets(self) -> None:
         cfg = self.config

@@ -85,7 +85,7 @@ class BedrockLogs(Construct):
 
         acknowledge(switch, "AwsSolutions-IAM5",
                     "Bedrock's logging configuration is account-wide; its actions take no "
-                    "resource ARN.")
+                    "resource ARN.", findings=["Resource::*"])
         return switch
 
 

@@ -1,0 +1,1 @@
+"""AWS adapters behind p402.ports: Athena, SNS, DynamoDB, S3 and the API-key secret."""
