@@ -5,7 +5,7 @@ from constructs import Construct
 
 from infra import packaging
 
-METRICS_NAMESPACE = "P402"
+METRICS_NAMESPACE = "p402"
 
 
 class LedgerFunction(Construct):

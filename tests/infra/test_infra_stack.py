@@ -131,7 +131,7 @@ def test_functions_are_arm64_with_json_logs(template_json):
     for name, props in ours.items():
         assert props["Architectures"] == ["arm64"], name
         assert props["LoggingConfig"]["LogFormat"] == "JSON", name
-        assert props["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] == "P402"
+        assert props["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] == "p402"
 
 
 def test_handlers_get_the_settings_they_read(template_json):
