@@ -31,3 +31,29 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .p402 cdk.out
+
+# --- AWS deployment (infra/) ---------------------------------------------------------------
+# `bundle` builds the Lambda code without Docker: binary wheels for Lambda's arm64 Python,
+# plus the p402 package and functions/. Synth works without it (a placeholder stands in).
+LAMBDA_PYTHON := 3.14
+LAMBDA_BUILD := build/lambda
+CDK := npx --yes aws-cdk@2
+
+.PHONY: bundle synth lint-infra
+
+bundle: $(STAMP)
+	rm -rf $(LAMBDA_BUILD) && mkdir -p $(LAMBDA_BUILD)
+	$(BIN)/python infra/bundle_requirements.py > build/lambda-requirements.txt
+	$(BIN)/pip install --quiet --no-compile --platform manylinux2014_aarch64 \
+		--implementation cp --python-version $(LAMBDA_PYTHON) --only-binary=:all: \
+		--target $(LAMBDA_BUILD) -r build/lambda-requirements.txt
+	cp -r p402 functions $(LAMBDA_BUILD)/
+	find $(LAMBDA_BUILD) -name __pycache__ -prune -exec rm -rf {} +
+	touch $(LAMBDA_BUILD)/.bundle-complete
+
+synth: $(STAMP)
+	$(CDK) synth --no-notices --quiet
+
+lint-infra: $(STAMP)
+	rm -rf cdk.out && CDK_OUTDIR=cdk.out $(BIN)/python app.py
+	$(BIN)/cfn-lint --non-zero-exit-code error cdk.out/*.template.json
