@@ -109,6 +109,8 @@ class _Unreadable:
 
 
 def _normalize(args: argparse.Namespace) -> int:
+    import orjson
+
     from p402.errors import EventRefused, PriceFileError
     from p402.events import build_row
 
@@ -131,7 +133,7 @@ def _normalize(args: argparse.Namespace) -> int:
                 out = {"index": index, "error": str(exc),
                        "problems": [p.as_dict() for p in exc.problems]}
         refused += "error" in out
-        print(json.dumps(out, separators=(",", ":")))
+        print(orjson.dumps(out).decode())
     return 1 if refused else 0
 
 

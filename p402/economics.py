@@ -100,7 +100,10 @@ def price_call(usage: Usage, sheet: PriceSheet | None, facts: CallFacts) -> Econ
     multiplier = sheet.multiplier if sheet else Decimal(1)
     cost, source = _cost_and_source(usage, sheet, rates, multiplier)
 
-    savings = cache_savings(usage, rates, multiplier) if rates else None
+    savings = None
+    if rates:
+        cached = usage.cache_read_tokens or usage.cache_write_tokens
+        savings = cache_savings(usage, rates, multiplier) if cached else ZERO
     if facts.cache_hit:
         cost, savings = ZERO, cost
 

@@ -7,12 +7,14 @@ provider's chunks). Prompt or response text is dropped before anything else look
 """
 
 import uuid
+from functools import lru_cache
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
+from typing_extensions import Required, TypedDict
 
 from p402.economics import CallFacts, Economics, price_call
 from p402.errors import EventRefused, FieldProblem
@@ -53,13 +55,13 @@ _FIELD_TYPES: dict[Kind, Any] = {
 }
 # Columns whose values come from a closed set, or that are required.
 _NARROWER: dict[str, Any] = {
-    "provider": (_Text, ...),
-    "model": (_Text, ...),
-    "outcome": (Literal[OUTCOMES] | None, None),  # type: ignore[valid-type]
-    "policy_decision": (Literal["within", "warn", "over"] | None, None),
-    "attempt": (Annotated[int, Field(ge=1, le=1000)] | None, None),
-    "latency_ms": (Annotated[int, Field(ge=0, le=86_400_000)] | None, None),
-    "time_to_first_token_ms": (Annotated[int, Field(ge=0, le=86_400_000)] | None, None),
+    "provider": Required[_Text],
+    "model": Required[_Text],
+    "outcome": Literal[OUTCOMES] | None,  # type: ignore[valid-type]
+    "policy_decision": Literal["within", "warn", "over"] | None,
+    "attempt": Annotated[int, Field(ge=1, le=1000)] | None,
+    "latency_ms": Annotated[int, Field(ge=0, le=86_400_000)] | None,
+    "time_to_first_token_ms": Annotated[int, Field(ge=0, le=86_400_000)] | None,
 }
 
 
@@ -67,17 +69,17 @@ def _input_fields() -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for column in COLUMNS:
         if column.client_sets:
-            fields[column.name] = _NARROWER.get(
-                column.name, (_FIELD_TYPES[column.kind] | None, None))
-    fields.update(usage=(Any, None), tokens=(Any, None), stream=(Any, None))
+            fields[column.name] = _NARROWER.get(column.name, _FIELD_TYPES[column.kind] | None)
+    fields.update(usage=Any, tokens=Any, stream=Any)
     return fields
 
 
-EventIn: type[BaseModel] = create_model(
-    "EventIn",
-    __config__=ConfigDict(extra="allow", str_strip_whitespace=True),
-    **_input_fields(),
-)
+# The input model: a TypedDict validated by pydantic, so a valid event comes back as a plain
+# dict holding only the keys that were sent (validation and the row's assembly stay cheap).
+EventIn = TypedDict("EventIn", _input_fields(), total=False)  # type: ignore[misc]
+EventIn.__pydantic_config__ = ConfigDict(extra="allow", str_strip_whitespace=True)
+_EVENT_IN = TypeAdapter(EventIn)
+INPUT_FIELDS = frozenset(EventIn.__annotations__)
 
 
 def strip_content(event: Mapping[str, Any]) -> dict[str, Any]:
@@ -98,26 +100,26 @@ def build_row(event: Any, prices: PriceBook, received_at: datetime, source: str 
     """
     if not isinstance(event, Mapping):
         raise EventRefused([FieldProblem("event", event, "a JSON object")])
-    parsed = _validate(strip_content(event))
-    usage = _usage_of(parsed)
-    facts = _call_facts(parsed, usage)
+    sent = _validate(strip_content(event))
+    provider = canonical_provider(sent["provider"])
+    usage = _usage_of(sent, provider)
+    facts = _call_facts(sent, usage)
 
-    provider = canonical_provider(parsed.provider)
-    tier = (parsed.service_tier or _usage_tier(parsed.usage) or "").lower()
-    batch = tier == "batch" or (parsed.operation or "").lower() == "batch"
-    sheet = prices.sheet(provider, parsed.model, tier, batch)
+    tier = (sent.get("service_tier") or _usage_tier(sent.get("usage")) or "").lower()
+    batch = tier == "batch" or (sent.get("operation") or "").lower() == "batch"
+    sheet = prices.sheet(provider, sent["model"], tier, batch)
     economics = price_call(usage, sheet, facts)
 
-    occurred_at = _occurred_at(parsed.occurred_at, received_at)
-    row = _row(parsed, provider, usage, economics, occurred_at, received_at, source,
+    occurred_at = _occurred_at(sent.get("occurred_at"), received_at)
+    row = _row(sent, provider, usage, economics, occurred_at, received_at, source,
                prices.version)
     row["caller_arn"] = caller_arn
     return row
 
 
-def _validate(event: dict[str, Any]) -> BaseModel:
+def _validate(event: dict[str, Any]) -> dict[str, Any]:
     try:
-        return EventIn.model_validate(event)
+        return _EVENT_IN.validate_python(event)
     except ValidationError as exc:
         raise EventRefused([_problem(error) for error in exc.errors()]) from None
 
@@ -137,20 +139,19 @@ def _expected(message: str) -> str:
     return message[:1].lower() + message[1:]
 
 
-def _usage_of(parsed: BaseModel) -> Usage:
-    given = [form for form in USAGE_FORMS if getattr(parsed, form) is not None]
+def _usage_of(sent: dict[str, Any], provider: str) -> Usage:
+    given = [form for form in USAGE_FORMS if sent.get(form) is not None]
     if len(given) > 1:
         raise EventRefused([FieldProblem(given[1], "...", f"only one of {USAGE_FORMS}")])
     if not given:
         return UNKNOWN_USAGE
 
-    provider = canonical_provider(parsed.provider)
     try:
         if given[0] == "tokens":
-            return canonical_tokens(parsed.tokens)
+            return canonical_tokens(sent["tokens"])
         if given[0] == "stream":
-            return accumulate_stream(provider, parsed.stream)
-        return normalize_usage(provider, parsed.usage)
+            return accumulate_stream(provider, sent["stream"])
+        return normalize_usage(provider, sent["usage"])
     except FieldProblem as problem:
         raise EventRefused([problem]) from None
 
@@ -160,19 +161,19 @@ def _usage_tier(usage: Any) -> str | None:
     return tier if isinstance(tier, str) else None
 
 
-def _call_facts(parsed: BaseModel, usage: Usage) -> CallFacts:
+def _call_facts(sent: dict[str, Any], usage: Usage) -> CallFacts:
     problems = []
     for name in ("context_waste_tokens", "prompt_prefix_tokens"):
-        value = getattr(parsed, name)
+        value = sent.get(name)
         if value is not None and usage.known and value > usage.input_tokens:
             problems.append(FieldProblem(name, value, f"at most input_tokens ({usage.input_tokens})"))
     if problems:
         raise EventRefused(problems)
     return CallFacts(
-        cache_hit=bool(parsed.cache_hit),
-        superseded=parsed.final_attempt is False,
-        context_waste_tokens=parsed.context_waste_tokens,
-        prompt_prefix_tokens=parsed.prompt_prefix_tokens,
+        cache_hit=bool(sent.get("cache_hit")),
+        superseded=sent.get("final_attempt") is False,
+        context_waste_tokens=sent.get("context_waste_tokens"),
+        prompt_prefix_tokens=sent.get("prompt_prefix_tokens"),
     )
 
 
@@ -188,36 +189,49 @@ def _occurred_at(value: datetime | None, received_at: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+@lru_cache(maxsize=4096)
 def iso_z(moment: datetime) -> str:
     """ISO-8601 in UTC with milliseconds and `Z`, as Firehose and the lake read it."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    if moment.utcoffset():
+        moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+
+
+_ZERO_TEXT = format(to_money(Decimal(0)), "f")
 
 
 def money_text(amount: Decimal | None) -> str | None:
-    rounded = to_money(amount)
-    return None if rounded is None else format(rounded, "f")
+    """Money in the row's JSON form: a decimal string at the stored scale."""
+    if amount is None:
+        return None
+    if not amount:
+        return _ZERO_TEXT
+    return format(to_money(amount), "f")
 
 
-_SET_BY_CLIENT = tuple(c.name for c in COLUMNS if c.client_sets and c.name not in (
-    "event_id", "occurred_at", "provider", "metadata", "context_waste_tokens"))
+_EMPTY_ROW = dict.fromkeys(COLUMN_NAMES)
 
 
-def _row(parsed: BaseModel, provider: str, usage: Usage, economics: Economics,
+def _row(sent: dict[str, Any], provider: str, usage: Usage, economics: Economics,
          occurred_at: datetime, received_at: datetime, source: str, pricing_version: str
          ) -> dict[str, Any]:
-    row = dict.fromkeys(COLUMN_NAMES)
-    for name in _SET_BY_CLIENT:
-        row[name] = getattr(parsed, name)
+    row = _EMPTY_ROW.copy()
+    extra = {}
+    for name, value in sent.items():
+        if name in _EMPTY_ROW:
+            row[name] = value
+        elif name not in INPUT_FIELDS:
+            extra[name] = value
     row.update(
-        event_id=parsed.event_id or str(uuid.uuid4()),
+        event_id=sent.get("event_id") or str(uuid.uuid4()),
         occurred_at=iso_z(occurred_at),
         received_at=iso_z(received_at),
         source=source,
         schema_version=SCHEMA_VERSION,
         provider=provider,
-        cache_hit=bool(parsed.cache_hit),
-        context_waste_tokens=parsed.context_waste_tokens or 0,
-        metadata=_metadata(parsed),
+        cache_hit=bool(sent.get("cache_hit")),
+        context_waste_tokens=sent.get("context_waste_tokens") or 0,
+        metadata=_metadata(sent.get("metadata"), extra),
         pricing_version=pricing_version,
     )
     row.update(_usage_columns(usage))
@@ -253,10 +267,12 @@ def _money_columns(economics: Economics) -> dict[str, Any]:
     }
 
 
-def _metadata(parsed: BaseModel) -> dict[str, str] | None:
+def _metadata(sent: dict[str, str] | None, extra: dict[str, Any]) -> dict[str, str] | None:
     """The client's metadata, plus each unknown top-level field as text (see _extra_fields)."""
-    metadata = dict(parsed.metadata or {})
-    metadata.update(_extra_fields(parsed.model_extra or {}))
+    if not extra:
+        return sent or None
+    metadata = dict(sent or {})
+    metadata.update(_extra_fields(extra))
     return metadata or None
 
 

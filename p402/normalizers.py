@@ -63,8 +63,11 @@ class _Reader:
         """The first of `keys` present, as a valid count; None when none is present."""
         for key in keys:
             value = self.data.get(key)
-            if value is not None:
-                return _valid_count(value, f"{self.path}.{key}")
+            if value is None:
+                continue
+            if type(value) is int and 0 <= value <= MAX_TOKENS:
+                return value  # the common case, checked without building the field's path
+            return _valid_count(value, f"{self.path}.{key}")
         return None
 
     def child(self, key: str) -> "_Reader":

@@ -15,7 +15,6 @@ the ledger view, which keeps one row per event_id.
 """
 
 import fcntl
-import json
 import os
 import threading
 import time
@@ -24,6 +23,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -53,8 +53,7 @@ class LocalLake:
         """Appends the rows to this process's WAL segment and fsyncs before returning."""
         if not rows:
             return []
-        payload = "".join(json.dumps(row, separators=(",", ":")) + "\n" for row in rows)
-        data = payload.encode()
+        data = b"".join(orjson.dumps(row) + b"\n" for row in rows)
         with self._lock:
             segment = self._open_segment()
             segment.append(data)
@@ -161,7 +160,7 @@ def read_wal_rows(path: Path) -> Iterator[dict[str, Any]]:
         for line in handle:
             if not line.endswith(b"\n"):
                 break
-            yield json.loads(line)
+            yield orjson.loads(line)
 
 
 class _FlushLock:

@@ -8,6 +8,8 @@ client retries: event ids make the retry count once).
 
 import base64
 import json
+
+import orjson
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -94,8 +96,8 @@ def _read_body(app: APIGatewayHttpResolver) -> Any:
         raise BodyRefused(413, f"body: got {len(body)} bytes, expected at most "
                           f"{MAX_BODY_BYTES}")
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        return orjson.loads(body)
+    except (orjson.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BodyRefused(400, f"body: not JSON ({exc})") from None
 
 
