@@ -3,6 +3,8 @@
 import pytest
 from client_servers import FakeP402, LocalP402, free_port
 
+from p402.client import Recorder
+
 
 @pytest.fixture
 def p402_server(tmp_path):
@@ -30,3 +32,13 @@ def fake_p402():
     yield start
     for server in servers:
         server.close()
+
+
+@pytest.fixture
+def captured(fake_p402):
+    """A Recorder whose events are kept in a list instead of being sent."""
+    recorder = Recorder(fake_p402().url, "key", spill_dir=None)
+    events: list[dict] = []
+    recorder._sender.submit = events.append
+    yield recorder, events
+    recorder.close()

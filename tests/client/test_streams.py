@@ -18,16 +18,6 @@ TOKEN_KEYS = ("input_tokens", "output_tokens", "total_tokens", "cache_read_token
               "cache_write_tokens", "reasoning_tokens")
 
 
-@pytest.fixture
-def captured(fake_p402):
-    """A Recorder whose events are kept in a list instead of being sent."""
-    recorder = Recorder(fake_p402().url, "key", spill_dir=None)
-    events: list[dict] = []
-    recorder._sender.submit = events.append
-    yield recorder, events
-    recorder.close()
-
-
 def test_every_stream_case_lands_with_the_providers_tokens(p402_server):
     recorder = Recorder(p402_server.url, p402_server.key, spill_dir=None, flush_interval=0.1)
     for case in CASES:
