@@ -20,6 +20,10 @@ from p402.schema import MONEY_COLUMNS
 MAX_RECORDS_PER_CALL = 500
 MAX_BYTES_PER_CALL = 4 * 1024 * 1024
 MAX_RECORD_BYTES = 1000 * 1024
+# Firehose bills ingestion in 5 KB steps per record, so rows are packed several to a record
+# (newline-delimited JSON); the stream's JSON de-aggregation splits them again before the
+# Parquet conversion. A packed record fails or succeeds as a whole.
+PACKED_RECORD_BYTES = 64 * 1024
 
 
 def firehose_record(row: dict[str, Any]) -> bytes:
@@ -29,6 +33,19 @@ def firehose_record(row: dict[str, Any]) -> bytes:
     text = json.dumps(rest, separators=(",", ":"))
     numbers = "".join(f',"{name}":{value}' for name, value in money.items())
     return (text[:-1] + numbers + "}\n").encode()
+
+
+def pack_lines(indexes: list[int], lines: Sequence[bytes]) -> list[list[int]]:
+    """Groups row indexes into records of at most PACKED_RECORD_BYTES, in order."""
+    packs: list[list[int]] = []
+    size = PACKED_RECORD_BYTES
+    for index in indexes:
+        if size + len(lines[index]) > PACKED_RECORD_BYTES:
+            packs.append([])
+            size = 0
+        packs[-1].append(index)
+        size += len(lines[index])
+    return packs
 
 
 def chunks(records: Sequence[bytes]) -> Iterator[list[int]]:
@@ -62,14 +79,16 @@ class FirehoseSink:
         self.sleep = sleep
 
     def put(self, rows: Sequence[dict[str, Any]]) -> list[int]:
-        records = [firehose_record(row) for row in rows]
-        oversized = {i for i, record in enumerate(records) if len(record) > MAX_RECORD_BYTES}
-        sendable = [i for i in range(len(records)) if i not in oversized]
-        failed = sorted(oversized)
+        """Returns the indexes of the rows Firehose did not take after the retries."""
+        lines = [firehose_record(row) for row in rows]
+        oversized = {i for i, line in enumerate(lines) if len(line) > MAX_RECORD_BYTES}
+        packs = pack_lines([i for i in range(len(lines)) if i not in oversized], lines)
+        records = [b"".join(lines[i] for i in pack) for pack in packs]
 
-        for group in chunks([records[i] for i in sendable]):
-            indexes = [sendable[i] for i in group]
-            failed.extend(self._send_with_retries(indexes, records))
+        failed = sorted(oversized)
+        for group in chunks(records):
+            for record_index in self._send_with_retries(group, records):
+                failed.extend(packs[record_index])
         return sorted(failed)
 
     def _send_with_retries(self, indexes: list[int], records: list[bytes]) -> list[int]:
