@@ -27,6 +27,10 @@ class PriceFileError(ValueError):
     """The price-override file cannot be read as a list of price entries."""
 
 
+class BudgetFileError(ValueError):
+    """The budgets file cannot be read; the message names each budget, field and value."""
+
+
 def _show(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."

@@ -18,7 +18,8 @@ LANDED_TABLE = "ai_economic_events_landed"
 VIEW = "ai_economic_events"
 DERIVED_IN_VIEW = ("retry_cost_usd", "context_waste_usd")
 PERIODS = ("day", "week", "month")
-_IDENTIFIER_CHOICES = {"group_by": ATTRIBUTION_COLUMNS, "period": PERIODS}
+_IDENTIFIER_CHOICES = {"group_by": ATTRIBUTION_COLUMNS, "period": PERIODS,
+                       "scope_column": ATTRIBUTION_COLUMNS}
 _VALUE = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
 _HOLE = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 
@@ -58,7 +59,7 @@ def saved_query(name: str, **identifiers: str) -> str:
 def default_identifiers(name: str) -> dict[str, str]:
     """The identifiers a saved query is shown with when nobody chose (Athena named queries)."""
     holes = set(_HOLE.findall(_template(name)))
-    defaults = {"group_by": "workflow_id", "period": "day"}
+    defaults = {"group_by": "workflow_id", "period": "day", "scope_column": "workflow_id"}
     return {hole: defaults[hole] for hole in holes}
 
 

@@ -17,9 +17,12 @@ class EventSink(Protocol):
 
 
 class LedgerEngine(Protocol):
-    """Runs one Athena-dialect SQL text over the ledger and returns its rows as dicts."""
+    """Runs one Athena-dialect SQL text over the ledger and returns its rows as dicts.
 
-    def query(self, sql: str) -> list[Row]: ...
+    `params` fills the text's `:name` value holes (see p402.ledger.bind); values are text.
+    """
+
+    def query(self, sql: str, params: dict[str, Any] | None = None) -> list[Row]: ...
 
 
 class AlertPublisher(Protocol):

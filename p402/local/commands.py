@@ -98,3 +98,12 @@ def _summary(reading, tally, unstored: int) -> dict[str, int]:
         "skipped_objects": reading.skipped_objects,
         "malformed_lines": len(reading.bad_lines),
     }
+
+
+# --- run-jobs (the body lives in p402.local.jobs_runner) ----------------------------------
+
+def run_jobs_command(args) -> int:
+    """Ranks waste, evaluates budgets and publishes alerts once; see p402.local.jobs_runner."""
+    from p402.local.jobs_runner import run_jobs_command as run
+
+    return run(args)
