@@ -155,7 +155,7 @@ class Sender:
     def _deliver(self, lines: list[bytes]) -> None:
         if not lines:
             return
-        if not self._reachable():
+        if not self._reachable() or time.monotonic() > self._deadline:
             self._spill_or_drop(lines)
             return
         if not self._post(lines, retries=self._retries()):
@@ -242,7 +242,7 @@ class Sender:
         if not lines:
             return
         if self._spill is None:
-            self._drop(len(lines), "p402 is unreachable and no spill folder is set")
+            self._drop(len(lines), "undeliverable in time, and no spill folder is set")
             return
         try:
             with self._spill_lock:

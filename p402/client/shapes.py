@@ -71,6 +71,8 @@ def plain(value: Any, depth: int = 0) -> Any:
     """
     if depth > MAX_DEPTH:
         return None
+    if type(value) is dict and all(type(v) is int for v in value.values()):
+        return value  # the common case: a flat usage object of counts
     if isinstance(value, View):
         value = value.obj
     if value is None or isinstance(value, (bool, int, float)):

@@ -2,6 +2,7 @@
 
 import http.client
 import json
+import socket
 import urllib.parse
 from dataclasses import dataclass
 from typing import Any
@@ -65,8 +66,11 @@ class Transport:
 
     def _connect(self) -> http.client.HTTPConnection:
         kind = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
-        self._conn = kind(self._host, self._port, timeout=self._timeout)
-        return self._conn
+        conn = kind(self._host, self._port, timeout=self._timeout)
+        conn.connect()
+        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._conn = conn
+        return conn
 
 
 def _json(data: bytes) -> Any:
