@@ -36,6 +36,7 @@ class IngestDependencies:
     keys: KeyRing | None  # None: an API Gateway authorizer already checked the key
     stamp: Stamp | None = None
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    dashboard: Any = None  # p402.dashboard.DashboardDependencies: serve the dashboard too
 
 
 def create_app(deps: IngestDependencies) -> APIGatewayHttpResolver:
@@ -58,6 +59,10 @@ def create_app(deps: IngestDependencies) -> APIGatewayHttpResolver:
         result = accept_batch(events, grant, deps.prices, deps.clock(), deps.stamp)
         return _store(deps.sink, result, len(events))
 
+    if deps.dashboard is not None:
+        from p402.dashboard import register_dashboard
+
+        register_dashboard(app, deps.dashboard)
     return app
 
 

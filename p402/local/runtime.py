@@ -7,6 +7,7 @@ from typing import Any
 
 from p402.adapters.local_lake import LocalLake
 from p402.api.app import IngestDependencies, create_app
+from p402.dashboard import local_dependencies
 from p402.keys import KeyRing
 from p402.local.jobs_runner import ServeJobs
 
@@ -23,7 +24,8 @@ class LocalRuntime:
         self.lake = LocalLake(data_dir)
         self.jobs = ServeJobs(data_dir, budgets_path)
         self.deps = IngestDependencies(sink=self.lake, prices=load_prices(prices_path),
-                                       keys=keys, stamp=self.jobs.stamp)
+                                       keys=keys, stamp=self.jobs.stamp,
+                                       dashboard=local_dependencies(data_dir, keys))
         self._apps = threading.local()
         self._jobs_lock = threading.Lock()
 
