@@ -12,6 +12,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 KEY = "test-key-local"
 
 
@@ -106,3 +108,11 @@ def event(event_id: str, **fields: Any) -> dict[str, Any]:
             "usage": {"prompt_tokens": 1000, "completion_tokens": 100, "total_tokens": 1100}}
     body.update(fields)
     return body
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A running `p402 serve` with a fresh data dir, stopped after the test."""
+    running = Server(tmp_path / "data").start()
+    yield running
+    running.stop()

@@ -5,6 +5,7 @@ import json
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from local_helpers import server  # noqa: F401  (a fixture)
 from local_helpers import KEY, post
 
 from p402.adapters.local_lake import LocalLake

@@ -4,6 +4,7 @@ import json
 import urllib.request
 import uuid
 
+from local_helpers import server  # noqa: F401  (a fixture)
 from local_helpers import KEY, Server, event, post, query
 
 from p402.keys import hash_key
