@@ -106,8 +106,9 @@ class Sender:
         self._stopping = True
         self._wake.set()
         self._thread.join(budget + self.settings.request_timeout + 1.0)
-        if self._thread.is_alive():
-            self._spill_or_drop(self._take_all())
+        # Left in the queue: the thread ran out of time, or never ran in this process
+        # (a child forked after the Recorder was built has no sender thread).
+        self._spill_or_drop(self._take_all())
         self._summary()
 
     # The sender thread.
