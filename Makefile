@@ -57,3 +57,16 @@ synth: $(STAMP)
 lint-infra: $(STAMP)
 	rm -rf cdk.out && CDK_OUTDIR=cdk.out $(BIN)/python app.py
 	$(BIN)/cfn-lint --non-zero-exit-code error cdk.out/*.template.json
+
+# --- Browser tests (tests/dashboard) ---------------------------------------------------------
+# Debian's chromium (apt-get, when /usr/bin/chromium is missing) driven by playwright-core from
+# the committed lock file; Playwright never downloads a browser of its own.
+BROWSER_TESTS := tests/dashboard
+.PHONY: browser
+
+browser: $(BROWSER_TESTS)/node_modules/.package-lock.json
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
+$(BROWSER_TESTS)/node_modules/.package-lock.json: $(BROWSER_TESTS)/package.json \
+		$(BROWSER_TESTS)/package-lock.json
+	cd $(BROWSER_TESTS) && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund

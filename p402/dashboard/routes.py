@@ -7,6 +7,7 @@ import base64
 import csv
 import io
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote
@@ -17,6 +18,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from p402.dashboard import figures, pages
 from p402.dashboard.access import KeyFinder, Sessions, bearer, cookie_value
 from p402.dashboard.figures import DEFAULT_WINDOW, WINDOWS, FigureSources
+from p402.dashboard.html import exact
 from p402.schema import ATTRIBUTION_COLUMNS
 
 logger = Logger(service="p402-dashboard")
@@ -227,6 +229,7 @@ def _csv(rows: list[dict[str, Any]], name: str) -> Response:
     if rows:
         writer = csv.DictWriter(out, fieldnames=list(rows[0]))
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: exact(v) if isinstance(v, Decimal) else v for k, v in r.items()}
+                         for r in rows)
     headers = {**PAGE_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
     return Response(200, "text/csv; charset=utf-8", out.getvalue(), headers=headers)
