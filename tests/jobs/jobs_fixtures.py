@@ -1,4 +1,5 @@
-"""Real rows in a temporary local lake, read back through the real ledger SQL on DuckDB.
+"""Helpers of tests/jobs: real rows in a temporary local lake, read back through the real
+ledger SQL on DuckDB. (A module of its own name: every test folder has a conftest.)
 
 Prices come from a small override (1 USD per million input tokens, 2 per million output
 tokens), so every cost below is exact: 250_000 input tokens cost 0.25 USD.
@@ -7,8 +8,6 @@ tokens), so every cost below is exact: 250_000 input tokens cost 0.25 USD.
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
-
-import pytest
 
 from p402.adapters.duckdb_ledger import DuckLedger
 from p402.adapters.local_alerts import LocalAlertPublisher, LocalAlertState, LocalSnapshotStore
@@ -60,13 +59,6 @@ class Ledger:
         if not path.exists():
             return []
         return [json.loads(line) for line in path.read_text().splitlines()]
-
-
-@pytest.fixture
-def ledger(tmp_path):
-    ledger = Ledger(tmp_path / "data")
-    yield ledger
-    ledger.engine.close()
 
 
 def run(ledger: Ledger, budgets, now: str, **options):

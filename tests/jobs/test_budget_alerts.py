@@ -3,7 +3,7 @@ threshold and period; scopes by workflow, customer and everything; period bounda
 
 from decimal import Decimal
 
-from conftest import costing, run
+from jobs_fixtures import costing, run
 
 from p402.budgets import Budget
 

@@ -5,7 +5,7 @@ import json
 from types import SimpleNamespace
 
 import pytest
-from conftest import costing
+from jobs_fixtures import costing
 
 from functions import jobs as jobs_function
 from p402.errors import BudgetFileError

@@ -3,7 +3,7 @@ with exact decimal sums that reconcile with the costs of the rows landed."""
 
 from decimal import Decimal
 
-from conftest import costing, run
+from jobs_fixtures import costing, run
 
 
 def landed_workload(ledger) -> list[dict]:

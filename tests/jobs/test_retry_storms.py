@@ -4,7 +4,7 @@ over the day before, with an absolute floor; one alert per workflow and 15-minut
 from datetime import timedelta
 from decimal import Decimal
 
-from conftest import costing, run, utc
+from jobs_fixtures import costing, run, utc
 
 from p402.jobs import StormRule
 

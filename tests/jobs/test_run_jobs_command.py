@@ -3,9 +3,10 @@ alerts.jsonl, a summary line, exit 2 naming the problem of a broken budgets file
 
 import json
 
-from conftest import costing
+from jobs_fixtures import costing, utc
 
 from p402.cli import main
+from p402.local.jobs_runner import ServeJobs
 
 BUDGET = {"id": "check-budget", "scope": {"workflow_id": "ticket-summary"},
           "period": "month", "limit_usd": 0.01, "thresholds": [50, 80, 100]}
@@ -83,10 +84,6 @@ def test_without_budgets_the_ranking_still_runs(ledger, capsys):
 
 
 def test_serve_jobs_read_an_edited_budgets_file_and_survive_a_broken_one(ledger, caplog):
-    from conftest import utc
-
-    from p402.local.jobs_runner import ServeJobs
-
     ledger.land(costing("0.75", workflow_id="ticket-summary", occurred_at="2026-11-30T10:00:00Z"))
     budgets_file = ledger.data_dir / "budgets.json"
     budgets_file.write_text("[{\"id\": \"broken\"")

@@ -2,7 +2,7 @@
 latest state, unless the client sent its own."""
 
 import pytest
-from conftest import costing, run
+from jobs_fixtures import costing, run
 
 from p402.budgets import Budget
 from p402.jobs import stamp_budget
