@@ -56,18 +56,6 @@ def budgets_from_env(text: str | None) -> list[Budget]:
     return parse_budgets(document)
 
 
-class NamedParameters:
-    """A LedgerEngine over an engine that takes `?` and positional values (AthenaLedger):
-    the saved queries' `:name` holes are bound here, as DuckLedger binds them locally."""
-
-    def __init__(self, engine: Any):
-        self._engine = engine
-
-    def query(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        text, values = bind(sql, params)
-        return self._engine.query(text, values)
-
-
 def aws_ports(settings: JobsSettings) -> dict[str, Any]:
     """The job's ports on AWS (boto3 and the adapters are imported only here)."""
     import boto3
@@ -80,7 +68,7 @@ def aws_ports(settings: JobsSettings) -> dict[str, Any]:
     athena = AthenaLedger(boto3.client("athena"), workgroup=settings.athena_workgroup,
                           database=settings.athena_database)
     return {
-        "engine": NamedParameters(athena),
+        "engine": athena,
         "publisher": SnsAlertPublisher(boto3.client("sns"), settings.sns_topic_arn),
         "state": DynamoAlertState(boto3.client("dynamodb"), settings.alert_table),
         "snapshots": S3SnapshotStore(boto3.client("s3"), settings.snapshot_bucket,

@@ -128,7 +128,7 @@ def test_athena_query_runs_in_the_workgroup_and_types_its_rows():
 
     with stub:
         rows = AthenaLedger(client, "p402-dev", "p402_dev", sleep=lambda _: None).query(
-            "SELECT * FROM t WHERE dt >= ?", ["2026-01-01"])
+            "SELECT * FROM t WHERE dt >= :since", {"since": "2026-01-01"})
 
     assert rows == [
         {"workflow_id": "w1", "events": 3, "spend_usd": Decimal("0.125000000000"),

@@ -19,17 +19,6 @@ CONTEXT = SimpleNamespace(function_name="jobs", memory_limit_in_mb=1024,
                           aws_request_id="req-1")
 
 
-class PositionalEngine:
-    """Stands in for AthenaLedger: takes `?` and values in order."""
-
-    def __init__(self):
-        self.calls = []
-
-    def query(self, sql, values):
-        self.calls.append((sql, values))
-        return [{"spend_usd": "0.5"}]
-
-
 def test_settings_and_budgets_come_from_the_environment(monkeypatch):
     for name, value in {**ENV, "BUDGETS": json.dumps(BUDGETS)}.items():
         monkeypatch.setenv(name, value)
@@ -43,15 +32,6 @@ def test_settings_and_budgets_come_from_the_environment(monkeypatch):
 def test_broken_budgets_in_the_environment_name_the_field():
     with pytest.raises(BudgetFileError, match=r"budgets\[0\].period: got 'year'"):
         jobs_function.budgets_from_env(json.dumps([{**BUDGETS[0], "period": "year"}]))
-
-
-def test_named_parameters_are_bound_in_order_for_an_engine_that_takes_question_marks():
-    engine = PositionalEngine()
-
-    jobs_function.NamedParameters(engine).query(
-        "SELECT 1 WHERE a = :x AND b = :y AND c = :x -- :z", {"x": "1", "y": "2"})
-
-    assert engine.calls == [("SELECT 1 WHERE a = ? AND b = ? AND c = ? ", ["1", "2", "1"])]
 
 
 def test_the_handler_runs_the_jobs_once_per_invocation_and_answers_counts(

@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
+from p402.ledger import bind
 from p402.ports import Row
 
 DONE_STATES = {"SUCCEEDED", "FAILED", "CANCELLED"}
@@ -34,9 +35,11 @@ class AthenaLedger:
         self._poll = poll_seconds
         self._sleep = sleep
 
-    def query(self, sql: str, parameters: Sequence[Any] | None = None) -> list[Row]:
-        """Run `sql` (with `?` bound to `parameters`, in order) and return its rows."""
-        query_id = self.execute(sql, parameters)
+    def query(self, sql: str, params: dict[str, Any] | None = None) -> list[Row]:
+        """Run Athena-dialect `sql` with its `:name` holes bound from `params` (the same
+        call DuckLedger answers locally) and return its rows."""
+        text, values = bind(sql, params)
+        query_id = self.execute(text, values)
         return list(self._rows(query_id))
 
     def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> str:
