@@ -279,6 +279,32 @@ def _decision(budget_id: str, state: Mapping[str, Any] | None, row: Mapping[str,
     return state["state"]
 
 
+class SnapshotBudgetStamp:
+    """An ingest Stamp over any SnapshotStore: the budget_states snapshot is read again at
+    most every `max_age_seconds` (the jobs rewrite it on their schedule), so ingest costs
+    one snapshot read per Lambda container per interval, not one per event."""
+
+    def __init__(self, store: SnapshotStore, budgets: Sequence[Budget],
+                 max_age_seconds: float, clock):
+        self.budgets = list(budgets)
+        self._store = store
+        self._max_age = max_age_seconds
+        self._clock = clock
+        self._states: dict[str, Any] = {}
+        self._read_at: float | None = None
+
+    def __call__(self, row: dict[str, Any]) -> None:
+        if self.budgets:
+            stamp_budget(row, self._latest_states(), self.budgets)
+
+    def _latest_states(self) -> dict[str, Any]:
+        now = self._clock()
+        if self._read_at is None or now - self._read_at >= self._max_age:
+            self._states = self._store.read(BUDGET_STATES_SNAPSHOT) or {}
+            self._read_at = now
+        return self._states
+
+
 # Small conversions ----------------------------------------------------------------------
 
 def money_text(amount: Decimal | None) -> str | None:

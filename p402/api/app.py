@@ -36,6 +36,8 @@ class IngestDependencies:
     keys: KeyRing | None  # None: an API Gateway authorizer already checked the key
     stamp: Stamp | None = None
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    # Told the counts of each batch (received, accepted, rejected, not stored): metrics.
+    observe: Callable[[int, int, int, int], None] | None = None
     dashboard: Any = None  # p402.dashboard.DashboardDependencies: serve the dashboard too
 
 
@@ -57,7 +59,10 @@ def create_app(deps: IngestDependencies) -> APIGatewayHttpResolver:
             return _json(refused.status, {"error": str(refused)})
 
         result = accept_batch(events, grant, deps.prices, deps.clock(), deps.stamp)
-        return _store(deps.sink, result, len(events))
+        failed = deps.sink.put(result.rows) if result.rows else []
+        if deps.observe:
+            deps.observe(len(events), len(result.rows), len(result.rejected), len(failed))
+        return _answer(result, failed, len(events))
 
     if deps.dashboard is not None:
         from p402.dashboard import register_dashboard
@@ -106,13 +111,11 @@ def _read_body(app: APIGatewayHttpResolver) -> Any:
         raise BodyRefused(400, f"body: not JSON ({exc})") from None
 
 
-def _store(sink: EventSink, result: BatchResult, received: int) -> Response:
+def _answer(result: BatchResult, failed: list[int], received: int) -> Response:
     if not result.rows:
         logger.info("batch refused", extra={"events": received})
         return _json(400, {"error": "every event was refused", "accepted": 0,
                            "rejected": result.rejected})
-
-    failed = sink.put(result.rows)
     if failed:
         logger.error("sink failed", extra={"events": received, "failed": len(failed)})
         return _json(503, {"error": "storage unavailable; retry the same events",
