@@ -45,8 +45,13 @@ class Ranking:
 
 
 def window_range(window: str, now: datetime) -> tuple[datetime, datetime]:
-    """[start, end) of a named window ending now; `mtd` starts at midnight on the 1st, UTC."""
-    end = now.astimezone(UTC).replace(microsecond=0)
+    """[start, end) of a named window ending now; `mtd` starts at midnight on the 1st, UTC.
+
+    The end is rounded up to the next whole second: the window's SQL parameters hold whole
+    seconds, and an event of the current second belongs in the window.
+    """
+    moment = now.astimezone(UTC)
+    end = moment.replace(microsecond=0) + timedelta(seconds=1 if moment.microsecond else 0)
     if window == "mtd":
         return end.replace(day=1, hour=0, minute=0, second=0), end
     return end - _LENGTHS[window], end

@@ -18,6 +18,7 @@ from p402.dashboard.html import (
 from p402.ledger import bind, saved_query
 
 STILL_RUNNING_RELOAD_SECONDS = 3
+RANKING_ROWS_SHOWN = 100  # a longer table slows the browser; ?rows=all shows every row
 
 
 # Optimize ---------------------------------------------------------------------------------
@@ -31,7 +32,8 @@ RANKING_COLUMNS = [
 ]
 
 
-def optimize_page(ranking: Ranking, trend: Answer, who: str) -> str:
+def optimize_page(ranking: Ranking, trend: Answer, who: str, search: str = "",
+                  all_rows: bool = False) -> str:
     """Workflows ranked by waste, with totals, a bar chart and the table."""
     state = _state_note(ranking.answer) or _state_note(trend)
     body = [window_links("/dashboard/optimize", ranking.window, WINDOWS),
@@ -41,7 +43,7 @@ def optimize_page(ranking: Ranking, trend: Answer, who: str) -> str:
         body += [_totals(ranking.totals),
                  '<section aria-labelledby="chart-h"><h2 id="chart-h">Where the waste is</h2>',
                  charts.waste_bars(ranking.answer.rows), "</section>",
-                 _ranking_table(ranking, series)]
+                 _ranking_table(ranking, series, search, all_rows)]
     elif ranking.answer.done:
         body.append(empty_note("No events in this window."))
     refresh = STILL_RUNNING_RELOAD_SECONDS if not (ranking.answer.done and trend.done) else None
@@ -65,20 +67,42 @@ def _totals(totals: dict[str, Decimal]) -> str:
     return f'<dl class="tiles" aria-label="Totals">{tiles}</dl>'
 
 
-def _ranking_table(ranking: Ranking, series: dict[str, list[Decimal]]) -> str:
-    cells = []
-    for rank, row in enumerate(ranking.answer.rows, 1):
-        values = series.get(row["workflow_id"], [])
-        cells.append([
-            count_td(rank), text_td(row["workflow_id"],
-                                    workflow_href(row["workflow_id"], ranking.window)),
-            money_td(row["waste_usd"]), money_td(row["retry_cost_usd"]),
-            money_td(row["context_waste_usd"]), money_td(row["spend_usd"]),
-            rate_td(row["retry_rate"]), money_td(row["cache_savings_usd"]),
-            count_td(row["calls"]), count_td(row["events"]), text_td(_trend_word(values)),
-            f'<td data-value="">{charts.sparkline(values, _spark_label(row, values))}</td>'])
-    return table("ranking", f"Workflows ranked by waste ({ranking.window})", RANKING_COLUMNS,
-                 rows_html(cells), f"p402-optimize-{ranking.window}.csv")
+def _ranking_table(ranking: Ranking, series: dict[str, list[Decimal]], search: str,
+                   all_rows: bool) -> str:
+    ranked = [(rank, row) for rank, row in enumerate(ranking.answer.rows, 1)
+              if search.lower() in str(row["workflow_id"]).lower()]
+    shown = ranked if all_rows else ranked[:RANKING_ROWS_SHOWN]
+    cells = [_ranking_cells(rank, row, series.get(row["workflow_id"], []), ranking.window)
+             for rank, row in shown]
+    return _shown_note(len(shown), len(ranked), search, ranking.window) + table(
+        "ranking", f"Workflows ranked by waste ({ranking.window})", RANKING_COLUMNS,
+        rows_html(cells), f"p402-optimize-{ranking.window}.csv",
+        more=len(shown) < len(ranked))
+
+
+def _ranking_cells(rank: int, row: dict, values: list[Decimal], window: str) -> list[str]:
+    return [
+        count_td(rank), text_td(row["workflow_id"], workflow_href(row["workflow_id"], window)),
+        money_td(row["waste_usd"]), money_td(row["retry_cost_usd"]),
+        money_td(row["context_waste_usd"]), money_td(row["spend_usd"]),
+        rate_td(row["retry_rate"]), money_td(row["cache_savings_usd"]),
+        count_td(row["calls"]), count_td(row["events"]), text_td(_trend_word(values)),
+        f'<td data-value="">{charts.sparkline(values, _spark_label(row, values))}</td>']
+
+
+def _shown_note(shown: int, matched: int, search: str, window: str) -> str:
+    """How many rows the table holds, and the ways to the others."""
+    base = f"/dashboard/optimize?window={esc(window)}"
+    found = f' matching "{esc(search)}"' if search else ""
+    links = [f'<a href="{base}&amp;format=csv">Export every workflow as CSV</a>']
+    if shown < matched:
+        links.insert(0, f'<a href="{base}&amp;rows=all&amp;q={esc(quote(search))}">'
+                        f"Show all {matched:,}</a>")
+    if search:
+        links.append(f'<a href="{base}">Clear the search</a>')
+    more = " Press Enter in the filter to search them all." if shown < matched else ""
+    return (f'<p class="note" id="ranking-note">Showing {shown:,} of {matched:,} '
+            f"workflows{found}.{more} {' · '.join(links)}</p>")
 
 
 def _trend_series(trend: Answer, start: datetime, end: datetime) -> dict[str, list[Decimal]]:

@@ -114,7 +114,8 @@ def _optimize(app: APIGatewayHttpResolver, deps: DashboardDependencies, who: str
     if query.get("format") == "csv":
         return _csv(ranking.answer.rows, f"p402-optimize-{window}.csv")
     trend = figures.trends(deps.sources, ranking.start, ranking.end)
-    return _html(200, pages.optimize_page(ranking, trend, who))
+    search, all_rows = query.get("q", "")[:200], query.get("rows") == "all"
+    return _html(200, pages.optimize_page(ranking, trend, who, search, all_rows))
 
 
 def _workflow(app: APIGatewayHttpResolver, deps: DashboardDependencies, who: str,

@@ -162,6 +162,16 @@
     box.querySelector("input").addEventListener("input", function () {
       applyFilter(table, box);
     });
+    if (table.hasAttribute("data-more")) {
+      // The table holds the top rows only: Enter asks the server to search every row.
+      box.querySelector("input").addEventListener("keydown", function (event) {
+        if (event.key !== "Enter") return;
+        var url = new URL(window.location.href);
+        url.searchParams.set("q", event.target.value.trim());
+        url.searchParams.set("rows", "all");
+        window.location.assign(url.toString());
+      });
+    }
     var select = box.querySelector("select");
     if (select) select.addEventListener("change", function () { regroup(table, box); });
     box.querySelector("button").addEventListener("click", function () { exportCsv(table); });

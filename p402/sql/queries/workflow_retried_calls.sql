@@ -1,5 +1,6 @@
 -- The retried calls of one workflow (:workflow_id, '(none)' for events without one) over a
--- window: every attempt of each call that wasted money on retries, costliest call first.
+-- window: every attempt of each call that wasted money on retries, costliest call first
+-- (the first 300 attempts).
 WITH attempts AS (
     SELECT
         coalesce(call_id, event_id) AS call_key,
@@ -24,4 +25,4 @@ SELECT *
 FROM attempts
 WHERE call_retry_usd > 0
 ORDER BY call_retry_usd DESC, call_key, attempt, occurred_at, event_id
-LIMIT 1000
+LIMIT 300
