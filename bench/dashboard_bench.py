@@ -44,6 +44,7 @@ def main() -> int:
         now = datetime.now(UTC).replace(microsecond=0)
         seconds = _timed(lambda: write_lake(data, args.events, args.workflows, now))
         print(f"wrote {args.events:,} events of {args.workflows:,} workflows in {seconds:.1f} s")
+        time.sleep(1.1)  # the snapshot's time has whole seconds: make it later than the lake
         print(f"jobs (ranking snapshot, 4 windows): {_timed(lambda: run_jobs(data)):.1f} s")
         _time_queries(data, now)
         _time_pages(data, args.repeats)
@@ -186,6 +187,12 @@ def _time_queries(data: Path, now: datetime) -> None:
              ("workflow_daily_waste 7d", saved_query("workflow_daily_waste"), window)]
     cases += [(f"{name} 7d", saved_query(name), workflow)
               for name in ("workflow_models", "workflow_retried_calls", "workflow_context_waste")]
+    start, end = window_range("30d", now)
+    cases += [("view, count(*) over 30 days", "SELECT count(*) FROM ai_economic_events "
+               "WHERE dt BETWEEN :first_day AND :last_day", window_params(start, end)),
+              ("optimize_ranking 30d", saved_query("optimize_ranking"), window_params(start, end)),
+              ("workflow_models 30d", saved_query("workflow_models"),
+               workflow_params("wf-0500", start, end))]
     try:
         for label, sql, params in cases:
             print(f"  DuckDB {label}: {_timed(lambda: ledger.query(sql, params)):.2f} s")

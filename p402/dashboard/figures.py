@@ -47,11 +47,13 @@ class Ranking:
 def window_range(window: str, now: datetime) -> tuple[datetime, datetime]:
     """[start, end) of a named window ending now; `mtd` starts at midnight on the 1st, UTC.
 
-    The end is rounded up to the next whole second: the window's SQL parameters hold whole
-    seconds, and an event of the current second belongs in the window.
+    The end is rounded up to the next whole minute: an event of the current minute belongs in
+    the window, and every page view within one minute asks the same query (which the local
+    engine answers from its cache until the ledger changes).
     """
     moment = now.astimezone(UTC)
-    end = moment.replace(microsecond=0) + timedelta(seconds=1 if moment.microsecond else 0)
+    end = moment.replace(second=0, microsecond=0)
+    end += timedelta(minutes=1 if moment != end else 0)
     if window == "mtd":
         return end.replace(day=1, hour=0, minute=0, second=0), end
     return end - _LENGTHS[window], end
