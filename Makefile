@@ -19,15 +19,22 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-test: $(STAMP)
+# The browser tests need Debian's chromium and playwright-core: `browser` installs both.
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
 
 run: $(STAMP)
 	$(BIN)/p402 serve --data-dir $(DATA_DIR) --sample
 
+# Benchmarks print figures (docs/benchmarks.md); LiteLLM comes only with the bench extra.
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/normalize_bench.py
+	$(BIN)/python bench/handler_bench.py
+	$(BIN)/python bench/http_ingest_bench.py
+	$(BIN)/python bench/ranking_bench.py
+	$(BIN)/python bench/client_bench.py
+	$(BIN)/python bench/dashboard_bench.py
 
 clean:
 	rm -rf $(VENV) .p402 cdk.out
