@@ -3,7 +3,8 @@
 import json
 from pathlib import Path
 
-from aws_cdk import CfnOutput, Stack, Tags, aws_iam as iam, aws_s3 as s3
+from aws_cdk import (CfnOutput, RemovalPolicy, Stack, Tags, aws_iam as iam, aws_s3 as s3,
+                     aws_secretsmanager as secrets)
 from constructs import Construct
 
 from infra import packaging
@@ -47,8 +48,8 @@ class P402Stack(Stack):
                                table=self.ledger.table, alarm_topic=self.alerts.topic)
 
         self.ingest = self._function("Ingest", "functions.ingest.handler", "ingest", code)
-        self.dashboard = self._function("Dashboard", "functions.ingest.handler", "dashboard",
-                                        code, timeout_seconds=30)
+        self.dashboard = self._function("Dashboard", "functions.dashboard.handler",
+                                        "dashboard", code, timeout_seconds=30)
         self.jobs_function = self._function("JobsFunction", "functions.jobs.handler", "jobs",
                                             code, timeout_seconds=600, memory_mb=1024)
         self.importer = self._function("BedrockImporter", "functions.bedrock_import.handler",
@@ -62,6 +63,7 @@ class P402Stack(Stack):
                              rate_limit=config.ingest_rate_limit,
                              burst_limit=config.ingest_burst_limit,
                              iam_route=config.iam_ingest_route)
+        self._dashboard_access()
         self.jobs = Jobs(self, "Jobs", function=self.jobs_function,
                          expression=config.job_schedule, prefix=config.prefix)
         self.bedrock = BedrockLogs(self, "BedrockLogs", bucket=self.bedrock_bucket,
@@ -73,6 +75,7 @@ class P402Stack(Stack):
     def _alarms(self) -> None:
         topic = self.alerts.topic
         for name, function in (("IngestErrors", self.ingest), ("JobsErrors", self.jobs_function),
+                               ("DashboardErrors", self.dashboard),
                                ("ImporterErrors", self.importer),
                                ("AuthorizerErrors", self.api.authorizer_function)):
             alarms.function_errors_alarm(self, name, function.function, topic)
@@ -144,6 +147,25 @@ class P402Stack(Stack):
         self.alerts.grant_publish(self.jobs_function.role)
         self.alerts.grant_claim(self.jobs_function.role)
 
+    def _dashboard_access(self) -> None:
+        """The dashboard checks keys itself (its routes have no authorizer) and signs its
+        session cookies with a key CloudFormation generates, readable by its role alone."""
+        self.session_key = secrets.Secret(
+            self, "DashboardSessionKey",
+            description=f"{self.config.prefix}: signs dashboard session cookies",
+            generate_secret_string=secrets.SecretStringGenerator(
+                password_length=64, exclude_punctuation=True),
+            removal_policy=RemovalPolicy.DESTROY)
+        acknowledge(self.session_key, "AwsSolutions-SMG4",
+                    "It only signs one-hour session cookies; replacing it signs everyone "
+                    "out, and nothing else depends on it, so no rotation function is needed.")
+
+        self.session_key.grant_read(self.dashboard.role)
+        self.api.keys.grant_read(self.dashboard.role)
+        self.dashboard.function.add_environment("KEYS_SECRET_ARN", self.api.keys.secret_arn)
+        self.dashboard.function.add_environment("DASHBOARD_SECRET_ARN",
+                                                self.session_key.secret_arn)
+
     def _grant_ledger_read(self, role: iam.IRole) -> None:
         """Athena reads the Parquet files with the caller's own permissions."""
         role.add_to_principal_policy(iam.PolicyStatement(
@@ -168,6 +190,8 @@ class P402Stack(Stack):
     def _outputs(self) -> None:
         CfnOutput(self, "ApiUrl", value=self.api.url,
                   description="POST events to <ApiUrl>v1/events with 'Authorization: Bearer <key>'")
+        CfnOutput(self, "DashboardUrl", value=f"{self.api.url}dashboard/optimize",
+                  description="Open in a browser; sign in with an API key (one-hour cookie)")
         CfnOutput(self, "ApiKeysSecretArn", value=self.api.keys.secret_arn,
                   description="Secret holding API key hashes; add one with p402 keys (docs)")
         CfnOutput(self, "AthenaWorkGroup", value=self.ledger.workgroup_name)

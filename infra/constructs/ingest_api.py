@@ -1,4 +1,5 @@
-"""The ingest API: an HTTP API whose every route sits behind the API-key authorizer.
+"""The HTTP API: ingest routes behind the API-key authorizer, dashboard routes checking
+access in their own function (see `_dashboard_routes`).
 
 Keys are kept only as SHA-256 hashes, each bound to projects, in one Secrets Manager secret
 (CloudFormation cannot create an SSM SecureString, and a secret can be read by one call).
@@ -97,14 +98,28 @@ class IngestApi(Construct):
                             integration=ingest_target, authorizer=key_authorizer)
         self.api.add_routes(path=HEALTH_ROUTE, methods=[apigw.HttpMethod.GET],
                             integration=ingest_target, authorizer=key_authorizer)
-        for path in DASHBOARD_ROUTES:
-            self.api.add_routes(path=path, methods=[apigw.HttpMethod.GET],
-                                integration=dashboard_target, authorizer=key_authorizer)
+        self._dashboard_routes(dashboard_target)
 
         if iam_route:
             self.api.add_routes(path=IAM_EVENTS_ROUTE, methods=[apigw.HttpMethod.POST],
                                 integration=ingest_target,
                                 authorizer=authorizers.HttpIamAuthorizer())
+
+    def _dashboard_routes(self, target: integrations.HttpLambdaIntegration) -> None:
+        """GET for the pages, POST for the sign-in and sign-out forms.
+
+        No authorizer here, on purpose: a browser sends only its session cookie, never the
+        Authorization header the key authorizer needs. The dashboard function checks access
+        itself, on every request: a bearer key against the key hashes, or a session cookie
+        signed with the stack's dashboard secret; anyone else gets the sign-in page.
+        """
+        methods = {DASHBOARD_ROUTES[0]: [apigw.HttpMethod.GET],
+                   DASHBOARD_ROUTES[1]: [apigw.HttpMethod.GET, apigw.HttpMethod.POST]}
+        for path, verbs in methods.items():
+            for route in self.api.add_routes(path=path, methods=verbs, integration=target):
+                acknowledge(route, "AwsSolutions-APIG4",
+                            "The dashboard checks a bearer key or its signed session cookie "
+                            "itself; a browser cannot send the key the authorizer reads.")
 
 
 @jsii.implements(apigw.IAccessLogSettings)

@@ -1,7 +1,7 @@
 """Who may see the dashboard: a signed session cookie from the login form, or a bearer key.
 
 The cookie holds an expiry time and the key's name, signed with HMAC-SHA256 under a server
-secret (kept in `<data-dir>/dashboard_secret` locally, given by the environment on AWS). It
+secret (kept in `<data-dir>/dashboard_secret` locally, in Secrets Manager on AWS). It
 holds no key and no figure; once expired or tampered with it is worth nothing.
 """
 

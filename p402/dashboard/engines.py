@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -151,5 +152,14 @@ class AthenaDashboardLedger:
                 data = data[1:]  # the first row of the first page repeats the names
             for row in data:
                 cells = [cell.get("VarCharValue") for cell in row["Data"]]
-                rows.append({n: convert(k, c) for (n, k), c in zip(columns, cells)})
+                rows.append({n: _cell(convert, k, c) for (n, k), c in zip(columns, cells)})
         return rows
+
+
+def _cell(convert: Callable[[str, str | None], Any], kind: str, text: str | None) -> Any:
+    """Athena's text cell with its Python type; timestamps become UTC datetimes, as DuckDB
+    gives them (the pages subtract and format them)."""
+    if text is None or not kind.startswith("timestamp"):
+        return convert(kind, text)
+    moment = datetime.fromisoformat(text.removesuffix(" UTC"))
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

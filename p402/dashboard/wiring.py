@@ -26,9 +26,11 @@ def local_dependencies(data_dir: Path | str, keys: KeyFinder) -> DashboardDepend
 
 
 def aws_dependencies(athena: Any, workgroup: str, database: str, snapshots: Any,
-                     secret: bytes, keys: KeyFinder | None) -> DashboardDependencies:
-    """Athena (a short wait per page, then "still running"), the jobs' S3 snapshots, and a
-    session secret from the function's settings. Cookies are Secure: the API is HTTPS."""
-    ledger = AthenaDashboardLedger(athena, workgroup, database)
+                     secret: bytes, keys: KeyFinder | None,
+                     wait_seconds: float = 6.0) -> DashboardDependencies:
+    """Athena (up to `wait_seconds` per query, then "still running"), the jobs' S3
+    snapshots, and a session secret from the function's settings. Cookies are Secure: the
+    API is HTTPS."""
+    ledger = AthenaDashboardLedger(athena, workgroup, database, wait_seconds=wait_seconds)
     sources = FigureSources(ledger, snapshots, AWS_SNAPSHOT_MAX_AGE)
     return DashboardDependencies(sources, Sessions(secret, time.time, secure=True), keys)

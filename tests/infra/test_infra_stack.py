@@ -12,8 +12,8 @@ from p402 import ledger
 from p402.schema import PARTITION_COLUMN, glue_columns
 from infra_template import as_list, only, resources, role_statements
 
-ROUTES = {"POST /v1/events", "GET /v1/health", "GET /dashboard", "GET /dashboard/{proxy+}",
-          "POST /v1/iam/events"}
+API_ROUTES = {"POST /v1/events", "GET /v1/health", "POST /v1/iam/events"}
+DASHBOARD_ROUTES = {"GET /dashboard", "GET /dashboard/{proxy+}", "POST /dashboard/{proxy+}"}
 
 
 def _table_input(template_json):
@@ -73,20 +73,85 @@ def test_firehose_partitions_by_event_date_and_keeps_errors_apart(template_json)
         "(.occurred_at // .received_at)[0:10]", '"q"')) == {"dt": "q"}
 
 
-def test_every_route_sits_behind_an_authorizer(template_json):
-    routes = {r["Properties"]["RouteKey"]: r["Properties"]
-              for r in resources(template_json, "AWS::ApiGatewayV2::Route").values()}
+def _routes(template_json) -> dict[str, dict]:
+    return {r["Properties"]["RouteKey"]: r["Properties"]
+            for r in resources(template_json, "AWS::ApiGatewayV2::Route").values()}
+
+
+def _target_function(template_json, route: dict) -> str:
+    """The logical id of the Lambda function behind a route's integration."""
+    integration_id = route["Target"]["Fn::Join"][1][1]["Ref"]
+    integration = template_json["Resources"][integration_id]["Properties"]
+    return integration["IntegrationUri"]["Fn::GetAtt"][0]
+
+
+def _function_id(template_json, handler: str) -> str:
+    return next(name for name, f in resources(template_json, "AWS::Lambda::Function").items()
+                if f["Properties"].get("Handler") == handler)
+
+
+def test_every_api_route_sits_behind_an_authorizer(template_json):
+    routes = _routes(template_json)
     authorizer_id, authorizer = only(template_json, "AWS::ApiGatewayV2::Authorizer")
 
-    assert set(routes) == ROUTES
-    for key, route in routes.items():
+    assert set(routes) == API_ROUTES | DASHBOARD_ROUTES
+    for key in API_ROUTES:
         expected = "AWS_IAM" if key == "POST /v1/iam/events" else "CUSTOM"
-        assert route["AuthorizationType"] == expected, key
+        assert routes[key]["AuthorizationType"] == expected, key
     assert routes["POST /v1/events"]["AuthorizerId"] == {"Ref": authorizer_id}
     assert authorizer["Properties"]["AuthorizerType"] == "REQUEST"
     assert authorizer["Properties"]["EnableSimpleResponses"] is True
     assert authorizer["Properties"]["AuthorizerResultTtlInSeconds"] == 300
     assert authorizer["Properties"]["IdentitySource"] == ["$request.header.Authorization"]
+
+
+def test_dashboard_routes_check_access_in_the_dashboard_function(template_json):
+    routes = _routes(template_json)
+    dashboard_id = _function_id(template_json, "functions.dashboard.handler")
+
+    for key in DASHBOARD_ROUTES:
+        assert routes[key].get("AuthorizationType", "NONE") == "NONE", key
+        assert "AuthorizerId" not in routes[key], key
+        assert _target_function(template_json, routes[key]) == dashboard_id, key
+
+
+def test_dashboard_session_key_is_generated_and_read_by_the_dashboard_alone(template_json):
+    secrets = resources(template_json, "AWS::SecretsManager::Secret")
+    session_id = next(name for name, s in secrets.items()
+                      if "GenerateSecretString" in s["Properties"])
+    readers = [prefix for prefix in ("IngestRole", "DashboardRole", "JobsFunctionRole",
+                                     "BedrockImporterRole", "IngestApiAuthorizerRole")
+               if session_id in json.dumps(role_statements(template_json, prefix))]
+    dashboard = next(f["Properties"] for f in
+                     resources(template_json, "AWS::Lambda::Function").values()
+                     if f["Properties"].get("Handler") == "functions.dashboard.handler")
+
+    assert secrets[session_id]["Properties"]["GenerateSecretString"]["PasswordLength"] >= 32
+    assert readers == ["DashboardRole"]
+    env = dashboard["Environment"]["Variables"]
+    assert env["DASHBOARD_SECRET_ARN"] == {"Ref": session_id}
+    assert {"KEYS_SECRET_ARN", "ATHENA_WORKGROUP", "ATHENA_DATABASE", "SNAPSHOT_BUCKET",
+            "SNAPSHOT_PREFIX"} <= set(env)
+
+
+def test_dashboard_role_reads_and_queries_but_writes_nothing(template_json):
+    secret_ids = sorted(resources(template_json, "AWS::SecretsManager::Secret"))
+    statements = role_statements(template_json, "DashboardRole")
+    actions = {a for s in statements for a in as_list(s["Action"])}
+    secret_statements = [s for s in statements if any(
+        a.startswith("secretsmanager:") for a in as_list(s["Action"]))]
+
+    assert {a.split(":")[0] for a in actions} == {"logs", "s3", "athena", "glue",
+                                                  "secretsmanager"}
+    assert {a for a in actions if a.startswith("secretsmanager:")} == {
+        "secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
+    assert sorted(r["Ref"] for s in secret_statements for r in as_list(s["Resource"])) == (
+        secret_ids)
+    assert not [a for a in actions if a.startswith(("firehose:", "sns:", "dynamodb:"))]
+    assert not [a for a in actions if not a.startswith("logs:")
+                and a.split(":")[1].startswith(("Create", "Update", "Delete", "PutSecret"))]
+    s3_writes = [s for s in statements if "s3:PutObject" in as_list(s["Action"])]
+    assert all("athena-results" in json.dumps(s["Resource"]) for s in s3_writes)
 
 
 def test_stage_throttles_and_logs_access(template_json):
