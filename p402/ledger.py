@@ -16,7 +16,7 @@ from p402.schema import ATTRIBUTION_COLUMNS, COLUMN_NAMES
 SQL_DIR = Path(__file__).parent / "sql"
 LANDED_TABLE = "ai_economic_events_landed"
 VIEW = "ai_economic_events"
-DERIVED_IN_VIEW = ("retry_cost_usd", "context_waste_usd")
+DERIVED_IN_VIEW = ("final_attempt", "retry_cost_usd", "context_waste_usd")
 PERIODS = ("day", "week", "month")
 _IDENTIFIER_CHOICES = {"group_by": ATTRIBUTION_COLUMNS, "period": PERIODS,
                        "scope_column": ATTRIBUTION_COLUMNS}

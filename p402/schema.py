@@ -72,7 +72,8 @@ COLUMNS: tuple[Column, ...] = (
     _col("service_tier", S, "the provider's tier: default, batch, flex, priority", True),
     _col("call_id", S, "one logical call; its retries share it", True),
     _col("attempt", I, "1 for the first try of a call, 2 for its first retry, ...", True),
-    _col("final_attempt", Kind.BOOL, "false when the client knows this attempt was retried", True),
+    _col("final_attempt", Kind.BOOL, "sent: false when the client knows this attempt was "
+         "retried; in the ledger view: whether the event ended its call", True),
     _col("streamed", Kind.BOOL, "the response was streamed", True),
     _col("outcome", S, "success, error, timeout, rate_limited, cancelled, ...", True),
     _col("error_type", S, "the provider's error class or code", True),

@@ -62,6 +62,7 @@ def run_local_jobs(data_dir: Path | str, budgets: list[Budget], now: datetime,
 
     engine = DuckLedger(data_dir)
     try:
+        engine.settle()
         return run_jobs(engine, budgets, now, LocalAlertPublisher(data_dir, stream),
                         LocalAlertState(data_dir), LocalSnapshotStore(data_dir))
     finally:

@@ -7,6 +7,7 @@ the 202; a background thread flushes them to Parquet and runs the jobs on a time
 
 import base64
 import ipaddress
+import logging
 import json
 import os
 import signal
@@ -22,7 +23,9 @@ from urllib.parse import parse_qsl, urlsplit
 from p402.ingest import MAX_BODY_BYTES
 from p402.keys import ALL_PROJECTS, KeyGrant, KeyRing, hash_key, new_key
 
+log = logging.getLogger("p402.serve")
 FLUSH_EVERY_SECONDS = 1.0
+SETTLE_EVERY_SECONDS = 10.0
 COMPACT_EVERY_SECONDS = 60.0
 KEY_ENV = "P402_API_KEY"
 
@@ -118,17 +121,32 @@ def _run_until_stopped(server: ThreadingHTTPServer, runtime, jobs_every: float) 
 
 
 def _background(runtime, stop: threading.Event, jobs_every: float) -> None:
-    """Flushes the WAL to Parquet every second, compacts and runs the jobs on timers."""
+    """Flushes the WAL to Parquet every second; compacts, settles quiet days and runs the
+    jobs on timers."""
     last_compact = last_jobs = time.monotonic()
+    last_settle = last_compact - SETTLE_EVERY_SECONDS
     while not stop.wait(FLUSH_EVERY_SECONDS):
-        runtime.flush()
+        _keep_going("flush", runtime.flush)
         now = time.monotonic()
         if now - last_compact >= COMPACT_EVERY_SECONDS:
-            runtime.compact()
+            _keep_going("compact", runtime.compact)
             last_compact = now
+        if now - last_settle >= SETTLE_EVERY_SECONDS:
+            _keep_going("settle", runtime.settle)
+            last_settle = time.monotonic()
         if jobs_every > 0 and now - last_jobs >= jobs_every:
-            runtime.run_jobs()
+            _keep_going("jobs", runtime.run_jobs)
             last_jobs = now
+
+
+def _keep_going(task: str, action) -> None:
+    """One background task; a failure is logged and the task is tried again on its next
+    turn. The thread must outlive it: it is the one that moves the WAL into Parquet, and
+    acknowledged events stay safe in the WAL meanwhile."""
+    try:
+        action()
+    except Exception:
+        log.exception("background task failed", extra={"task": task})
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -114,3 +114,37 @@ def test_spend_by_groups_by_any_attribution_column(ledger):
 def test_a_group_by_outside_the_attribution_columns_is_refused():
     with pytest.raises(ValueError, match="group_by: got 'cost_usd; DROP"):
         saved_query("spend_by", group_by="cost_usd; DROP", period="day")
+
+
+def test_a_settled_day_answers_exactly_as_the_live_view(ledger, tmp_path):
+    rows = [row(f"s{i}", workflow_id=f"wf{i % 3}", call_id=f"c{i % 4}", attempt=i // 4 + 1,
+                prompt_prefix_hash="h", prompt_prefix_tokens=500,
+                occurred_at=f"2026-11-{28 + i % 3}T10:{i:02d}:00Z") for i in range(12)]
+    engine = ledger(rows + rows[:3])
+    sql = "SELECT * FROM ai_economic_events ORDER BY event_id"
+    live = engine.query(sql)
+
+    settled_days = engine.settle(quiet_seconds=0)
+
+    assert settled_days == 3
+    assert len(list(tmp_path.glob("derived/ai_economic_events/dt=*/settled-*.parquet"))) == 3
+    assert engine.query(sql) == live
+    assert engine.settle(quiet_seconds=0) == 0  # nothing changed since
+
+
+def test_a_late_event_for_a_settled_day_is_counted_at_once(ledger):
+    engine = ledger([row("a1", call_id="late", attempt=1)])
+    engine.settle(quiet_seconds=0)
+
+    engine = ledger([row("a2", call_id="late", attempt=2)], flush=False)  # still in the WAL
+    in_wal = engine.query("SELECT sum(retry_cost_usd) AS retry FROM ai_economic_events")
+    engine = ledger([], flush=True)
+    flushed = engine.query("SELECT sum(retry_cost_usd) AS retry FROM ai_economic_events")
+
+    assert in_wal == flushed == [{"retry": Decimal("0.003500000000")}]
+
+
+def test_a_day_still_changing_is_not_settled(ledger):
+    engine = ledger([row("fresh")])
+
+    assert engine.settle(quiet_seconds=3600) == 0

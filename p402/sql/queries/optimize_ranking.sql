@@ -3,7 +3,7 @@
 SELECT
     coalesce(workflow_id, '(none)') AS workflow_id,
     count(*) AS events,
-    count(DISTINCT coalesce(call_id, event_id)) AS calls,
+    count_if(final_attempt) AS calls,
     coalesce(sum(cost_usd), 0) AS spend_usd,
     coalesce(sum(retry_cost_usd), 0) AS retry_cost_usd,
     coalesce(sum(context_waste_usd), 0) AS context_waste_usd,
