@@ -13,7 +13,7 @@ MILLION = Decimal(1_000_000)
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # values, made once per event; not frozen, for a cheaper __init__
 class CallFacts:
     """What the event says about the call beyond its tokens."""
 
@@ -23,7 +23,7 @@ class CallFacts:
     prompt_prefix_tokens: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Economics:
     cost_usd: Decimal | None
     price_source: str

@@ -100,7 +100,7 @@ def build_row(event: Any, prices: PriceBook, received_at: datetime, source: str 
     """
     if not isinstance(event, Mapping):
         raise EventRefused([FieldProblem("event", event, "a JSON object")])
-    sent = _validate(strip_content(event))
+    sent = _validate(event)  # content keys pass as extras; _row never stores them
     provider = canonical_provider(sent["provider"])
     usage = _usage_of(sent, provider)
     facts = _call_facts(sent, usage)
@@ -216,59 +216,59 @@ def _row(sent: dict[str, Any], provider: str, usage: Usage, economics: Economics
          occurred_at: datetime, received_at: datetime, source: str, pricing_version: str
          ) -> dict[str, Any]:
     row = _EMPTY_ROW.copy()
-    extra = {}
+    extra = None
     for name, value in sent.items():
-        if name in _EMPTY_ROW:
+        if name in row:
             row[name] = value
-        elif name not in INPUT_FIELDS:
+        elif name not in INPUT_FIELDS and name not in CONTENT_KEYS:
+            extra = extra or {}
             extra[name] = value
-    row.update(
-        event_id=sent.get("event_id") or str(uuid.uuid4()),
-        occurred_at=iso_z(occurred_at),
-        received_at=iso_z(received_at),
-        source=source,
-        schema_version=SCHEMA_VERSION,
-        provider=provider,
-        cache_hit=bool(sent.get("cache_hit")),
-        context_waste_tokens=sent.get("context_waste_tokens") or 0,
-        metadata=_metadata(sent.get("metadata"), extra),
-        pricing_version=pricing_version,
-    )
-    row.update(_usage_columns(usage))
-    row.update(_money_columns(economics))
+
+    row["event_id"] = sent.get("event_id") or str(uuid.uuid4())
+    row["occurred_at"] = iso_z(occurred_at)
+    row["received_at"] = iso_z(received_at)
+    row["source"] = source
+    row["schema_version"] = SCHEMA_VERSION
+    row["provider"] = provider
+    row["cache_hit"] = bool(row["cache_hit"])
+    row["context_waste_tokens"] = row["context_waste_tokens"] or 0
+    row["metadata"] = _metadata(row["metadata"], extra)
+    row["pricing_version"] = pricing_version
+    _put_usage(row, usage)
+    _put_money(row, economics)
     return row
 
 
-def _usage_columns(usage: Usage) -> dict[str, Any]:
+def _put_usage(row: dict[str, Any], usage: Usage) -> None:
     known = usage.known
-    details = dict(usage.details)
+    details = usage.details
     if usage.cache_write_1h_tokens:
-        details["cache_write_1h"] = usage.cache_write_1h_tokens
-    return {
-        "input_tokens": usage.input_tokens,
-        "output_tokens": usage.output_tokens,
-        "total_tokens": usage.total_tokens,
-        "cache_read_tokens": usage.cache_read_tokens if known else None,
-        "cache_write_tokens": usage.cache_write_tokens if known else None,
-        "reasoning_tokens": usage.reasoning_tokens,
-        "usage_details": details or None,
-        "usage_source": usage.source,
-    }
+        details = {**details, "cache_write_1h": usage.cache_write_1h_tokens}
+    row["input_tokens"] = usage.input_tokens
+    row["output_tokens"] = usage.output_tokens
+    row["total_tokens"] = usage.total_tokens
+    row["cache_read_tokens"] = usage.cache_read_tokens if known else None
+    row["cache_write_tokens"] = usage.cache_write_tokens if known else None
+    row["reasoning_tokens"] = usage.reasoning_tokens
+    row["usage_details"] = details or None
+    row["usage_source"] = usage.source
 
 
-def _money_columns(economics: Economics) -> dict[str, Any]:
-    return {
-        "cost_usd": money_text(economics.cost_usd),
-        "price_source": economics.price_source,
-        "cache_savings_usd": money_text(economics.cache_savings_usd),
-        "retry_cost_usd": money_text(economics.retry_cost_usd),
-        "context_waste_usd": money_text(economics.context_waste_usd),
-        "prefix_rebill_usd": money_text(economics.prefix_rebill_usd),
-    }
+def _put_money(row: dict[str, Any], economics: Economics) -> None:
+    row["cost_usd"] = money_text(economics.cost_usd)
+    row["price_source"] = economics.price_source
+    row["cache_savings_usd"] = money_text(economics.cache_savings_usd)
+    row["retry_cost_usd"] = money_text(economics.retry_cost_usd)
+    row["context_waste_usd"] = money_text(economics.context_waste_usd)
+    row["prefix_rebill_usd"] = money_text(economics.prefix_rebill_usd)
 
 
-def _metadata(sent: dict[str, str] | None, extra: dict[str, Any]) -> dict[str, str] | None:
-    """The client's metadata, plus each unknown top-level field as text (see _extra_fields)."""
+def _metadata(sent: dict[str, str] | None, extra: dict[str, Any] | None
+              ) -> dict[str, str] | None:
+    """The client's metadata less any content key, plus each unknown top-level field as
+    text (see _extra_fields)."""
+    if sent and not CONTENT_KEYS.isdisjoint(sent):
+        sent = {k: v for k, v in sent.items() if k not in CONTENT_KEYS}
     if not extra:
         return sent or None
     metadata = dict(sent or {})

@@ -20,9 +20,10 @@ CLIENT_COUNTED = "client_counted"
 MISSING = "missing"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: its __init__ runs once per event and must be cheap
 class Usage:
-    """One call's tokens in the ledger's convention; None means the count is unknown."""
+    """One call's tokens in the ledger's convention; None means the count is unknown.
+    Treat it as a value: nothing changes a Usage once it is made."""
 
     input_tokens: int | None
     output_tokens: int | None

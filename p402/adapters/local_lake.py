@@ -61,13 +61,17 @@ class LocalLake:
                 self._seal_current()
         return []
 
+    def seal(self) -> None:
+        """Hands this process's segment over to whichever process flushes next."""
+        with self._lock:
+            self._seal_current()
+
     def flush(self) -> int:
         """Seals this process's segment and turns every finished segment into Parquet.
 
         Returns the number of rows flushed. Safe to call from any process at any time.
         """
-        with self._lock:
-            self._seal_current()
+        self.seal()
         with _FlushLock(self.wal_dir / ".flush.lock") as held:
             if not held:
                 return 0

@@ -28,7 +28,6 @@ class LocalRuntime:
                                        dashboard=local_dependencies(data_dir, keys))
         self._apps = threading.local()
         self._jobs_lock = threading.Lock()
-        self._settler = None
 
     def handle(self, api_event: dict[str, Any]) -> dict[str, Any]:
         """One API Gateway HTTP API event through the resolver of this thread."""
@@ -41,19 +40,9 @@ class LocalRuntime:
         """Lands what a crashed run left in the write-ahead log."""
         return self.lake.flush()
 
-    def flush(self) -> int:
-        return self.lake.flush()
-
-    def compact(self) -> int:
-        return self.lake.compact()
-
-    def settle(self) -> int:
-        """Derives the view rows of days that have gone quiet (see DuckLedger.settle)."""
-        if self._settler is None:
-            from p402.adapters.duckdb_ledger import DuckLedger
-
-            self._settler = DuckLedger(self.data_dir, memory_limit="512MB", threads=1)
-        return self._settler.settle()
+    def seal(self) -> None:
+        """Hands the WAL segment to the housekeeping process (p402.local.flusher)."""
+        self.lake.seal()
 
     def run_jobs(self) -> None:
         """Ranks waste, evaluates budgets and alerts (p402.local.jobs_runner), one at a time."""

@@ -11,6 +11,7 @@ import logging
 import json
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -24,9 +25,7 @@ from p402.ingest import MAX_BODY_BYTES
 from p402.keys import ALL_PROJECTS, KeyGrant, KeyRing, hash_key, new_key
 
 log = logging.getLogger("p402.serve")
-FLUSH_EVERY_SECONDS = 1.0
-SETTLE_EVERY_SECONDS = 10.0
-COMPACT_EVERY_SECONDS = 60.0
+SEAL_EVERY_SECONDS = 1.0
 KEY_ENV = "P402_API_KEY"
 
 
@@ -121,28 +120,32 @@ def _run_until_stopped(server: ThreadingHTTPServer, runtime, jobs_every: float) 
 
 
 def _background(runtime, stop: threading.Event, jobs_every: float) -> None:
-    """Flushes the WAL to Parquet every second; compacts, settles quiet days and runs the
-    jobs on timers."""
-    last_compact = last_jobs = time.monotonic()
-    last_settle = last_compact - SETTLE_EVERY_SECONDS
-    while not stop.wait(FLUSH_EVERY_SECONDS):
-        _keep_going("flush", runtime.flush)
-        now = time.monotonic()
-        if now - last_compact >= COMPACT_EVERY_SECONDS:
-            _keep_going("compact", runtime.compact)
-            last_compact = now
-        if now - last_settle >= SETTLE_EVERY_SECONDS:
-            _keep_going("settle", runtime.settle)
-            last_settle = time.monotonic()
-        if jobs_every > 0 and now - last_jobs >= jobs_every:
+    """Every second: hands the WAL segment to the housekeeping process (restarted if it
+    died); runs the jobs on their timer."""
+    housekeeper = _start_housekeeper(runtime.data_dir)
+    last_jobs = time.monotonic()
+    while not stop.wait(SEAL_EVERY_SECONDS):
+        _keep_going("seal", runtime.seal)
+        if housekeeper.poll() is not None:
+            log.error("housekeeping process exited; starting it again",
+                      extra={"exit_code": housekeeper.returncode})
+            housekeeper = _start_housekeeper(runtime.data_dir)
+        if jobs_every > 0 and time.monotonic() - last_jobs >= jobs_every:
             _keep_going("jobs", runtime.run_jobs)
-            last_jobs = now
+            last_jobs = time.monotonic()
+    housekeeper.terminate()
+    housekeeper.wait(timeout=10)
+
+
+def _start_housekeeper(data_dir: Path) -> subprocess.Popen:
+    """p402.local.flusher: WAL to Parquet, compaction and settling, on the other core."""
+    return subprocess.Popen([sys.executable, "-m", "p402.local.flusher", str(data_dir),
+                             str(os.getpid())])
 
 
 def _keep_going(task: str, action) -> None:
     """One background task; a failure is logged and the task is tried again on its next
-    turn. The thread must outlive it: it is the one that moves the WAL into Parquet, and
-    acknowledged events stay safe in the WAL meanwhile."""
+    turn. The thread must outlive it: acknowledged events stay safe in the WAL meanwhile."""
     try:
         action()
     except Exception:
