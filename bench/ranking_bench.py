@@ -13,11 +13,11 @@ counts. Targets (issue 3): under 1.5 s and under 1 GiB.
 
     .venv/bin/python bench/ranking_bench.py [--data /tmp/p402-ranking-10m] [--rows 10000000]
     .venv/bin/python bench/ranking_bench.py --explain 30   # EXPLAIN ANALYZE, 30-day window
-    .venv/bin/python bench/ranking_bench.py --variants     # also engine and SQL variants
 """
 
 import argparse
 import json
+import shutil
 import os
 import subprocess
 import sys
@@ -29,7 +29,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-import ranking_variants as variants  # bench/, beside this file
 from p402.schema import arrow_schema
 
 FIRST_DAY = datetime(2026, 1, 1, tzinfo=UTC)
@@ -203,30 +202,38 @@ def peak_rss_mib() -> float:
     return float("nan")
 
 
-def measure(data: Path, days: int, variant: str, repeat: int) -> dict:
+def measure(data: Path, days: int, repeat: int) -> dict:
     from p402.adapters.duckdb_ledger import DuckLedger
     from p402.ledger import saved_query, window_params
 
     ledger = DuckLedger(data)
     sql, params = saved_query("optimize_ranking"), window_params(*window(days))
-    variants.apply(variant, ledger)
     runs, rows = [], []
     for _ in range(repeat):
         started = time.perf_counter()
-        rows = variants.run(variant, ledger, sql, params)
+        rows = ledger.query(sql, params)
         runs.append(time.perf_counter() - started)
     return {"runs": runs, "rows": len(rows), "peak_rss_mib": peak_rss_mib(),
             "top": rows[0]["workflow_id"] if rows else None,
             "events": sum(r["events"] for r in rows)}
 
 
-def in_fresh_process(data: Path, days: int, variant: str, repeat: int) -> dict:
+def in_fresh_process(data: Path, days: int, repeat: int) -> dict:
     command = [sys.executable, __file__, "--data", str(data), "--measure", str(days),
-               "--variant", variant, "--repeat", str(repeat)]
-    out = subprocess.run(command, capture_output=True, text=True, timeout=600)
+               "--repeat", str(repeat)]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=900)
     if out.returncode:
         raise SystemExit(f"measurement failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.splitlines()[-1])
+
+
+def settle(data: Path) -> float:
+    """What `p402 serve` does in the background for days that went quiet."""
+    from p402.adapters.duckdb_ledger import DuckLedger
+
+    started = time.perf_counter()
+    DuckLedger(data).settle(quiet_seconds=0)
+    return time.perf_counter() - started
 
 
 def explain(data: Path, days: int) -> None:
@@ -241,6 +248,15 @@ def explain(data: Path, days: int) -> None:
     print(plan[0][1])
 
 
+def report(data: Path, label: str, repeat: int) -> None:
+    for days in (7, 30):
+        result = in_fresh_process(data, days, repeat)
+        runs = ", ".join(f"{r:.2f}" for r in result["runs"])
+        print(f"  {label:28} {days:2}-day  {min(result['runs']):6.2f} s "
+              f"peak RSS {result['peak_rss_mib']:6.0f} MiB  ({result['events']:,} events, "
+              f"{result['rows']} workflows; runs {runs})")
+
+
 # --- main ------------------------------------------------------------------------------------
 
 def main() -> None:
@@ -249,33 +265,23 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--measure", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--variant", default="as shipped", help=argparse.SUPPRESS)
     parser.add_argument("--explain", type=int, metavar="DAYS")
-    parser.add_argument("--variants", action="store_true", help="also time the variants")
     args = parser.parse_args()
     data = Path(args.data)
 
     if args.measure:
-        print(json.dumps(measure(data, args.measure, args.variant, args.repeat)))
+        print(json.dumps(measure(data, args.measure, args.repeat)))
         return
     generate(data, args.rows)
     if args.explain:
         return explain(data, args.explain)
 
-    names = list(variants.VARIANTS) if args.variants else ["as shipped"]
-    if args.variants:
-        started = time.perf_counter()
-        variants.prepare_derived(data)
-        print(f"derived per-day files ready in {time.perf_counter() - started:.0f} s")
+    shutil.rmtree(data / "derived", ignore_errors=True)
     print(f"optimize ranking, best of {args.repeat} in a fresh process per line; load average "
           f"{os.getloadavg()[0]:.2f}; targets < 1.5 s and < 1024 MiB")
-    for name in names:
-        for days in (7, 30):
-            result = in_fresh_process(data, days, name, args.repeat)
-            runs = ", ".join(f"{r:.2f}" for r in result["runs"])
-            print(f"  {name:34} {days:2}-day  {min(result['runs']):6.2f} s "
-                  f"peak RSS {result['peak_rss_mib']:6.0f} MiB  ({result['events']:,} events, "
-                  f"{result['rows']} workflows; runs {runs})")
+    report(data, "live (no day settled yet)", args.repeat)
+    print(f"  settling 30 days (p402 serve does this in the background): {settle(data):.1f} s")
+    report(data, "settled days", args.repeat)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
