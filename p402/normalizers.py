@@ -71,6 +71,14 @@ class _Reader:
             return _valid_count(value, f"{self.path}.{key}")
         return None
 
+    def both(self, first: str, second: str) -> tuple[int, int]:
+        """Two counts that must be present (input and output), naming the missing one."""
+        one, two = self.count(first), self.count(second)
+        if one is None or two is None:
+            missing = first if one is None else second
+            raise FieldProblem(f"{self.path}.{missing}", None, COUNT_EXPECTED)
+        return one, two
+
     def child(self, key: str) -> "_Reader":
         value = self.data.get(key)
         return _Reader(value if value is not None else {}, f"{self.path}.{key}")
@@ -129,11 +137,7 @@ def openai_usage(raw: Any, path: str = "usage") -> Usage:
     out_details = usage.child(f"{out_key}_details") if responses_api else usage.child(
         "completion_tokens_details")
 
-    input_tokens = usage.count(in_key)
-    output_tokens = usage.count(out_key)
-    if input_tokens is None or output_tokens is None:
-        missing = in_key if input_tokens is None else out_key
-        raise FieldProblem(f"{path}.{missing}", None, COUNT_EXPECTED)
+    input_tokens, output_tokens = usage.both(in_key, out_key)
 
     cached = in_details.count("cached_tokens") or 0
     written = in_details.count("cache_write_tokens") or 0
@@ -158,11 +162,7 @@ def anthropic_usage(raw: Any, path: str = "usage") -> Usage:
     output_tokens includes extended thinking; Anthropic does not report it apart.
     """
     usage = _Reader(raw, path)
-    uncached = usage.count("input_tokens")
-    output_tokens = usage.count("output_tokens")
-    if uncached is None or output_tokens is None:
-        missing = "input_tokens" if uncached is None else "output_tokens"
-        raise FieldProblem(f"{path}.{missing}", None, COUNT_EXPECTED)
+    uncached, output_tokens = usage.both("input_tokens", "output_tokens")
 
     cache_read = usage.count("cache_read_input_tokens") or 0
     cache_write = usage.count("cache_creation_input_tokens") or 0
@@ -272,11 +272,7 @@ def _header_count(value: Any) -> Any:
 
 def _converse_usage(raw: Mapping, path: str) -> Usage:
     usage = _Reader(raw, path)
-    uncached = usage.count("inputTokens")
-    output_tokens = usage.count("outputTokens")
-    if uncached is None or output_tokens is None:
-        missing = "inputTokens" if uncached is None else "outputTokens"
-        raise FieldProblem(f"{path}.{missing}", None, COUNT_EXPECTED)
+    uncached, output_tokens = usage.both("inputTokens", "outputTokens")
     cache_read = usage.count("cacheReadInputTokens") or 0
     cache_write = usage.count("cacheWriteInputTokens") or 0
     return Usage(uncached + cache_read + cache_write, output_tokens, cache_read, cache_write)
@@ -298,11 +294,7 @@ _CANONICAL_PARTS = ("cache_read_tokens", "cache_write_tokens", "cache_write_1h_t
 def canonical_tokens(raw: Any, path: str = "tokens") -> Usage:
     """Counts the client already holds in the ledger's convention (see p402.schema)."""
     tokens = _Reader(raw, path)
-    input_tokens = tokens.count("input_tokens")
-    output_tokens = tokens.count("output_tokens")
-    if input_tokens is None or output_tokens is None:
-        missing = "input_tokens" if input_tokens is None else "output_tokens"
-        raise FieldProblem(f"{path}.{missing}", None, COUNT_EXPECTED)
+    input_tokens, output_tokens = tokens.both("input_tokens", "output_tokens")
     read, write, write_1h, reasoning = (tokens.count(k) or 0 for k in _CANONICAL_PARTS)
 
     _part_of(read + write, input_tokens, f"{path}.cache_read_tokens + cache_write_tokens",
