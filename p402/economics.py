@@ -9,7 +9,6 @@ from decimal import Decimal
 from p402.normalizers import Usage
 from p402.pricing import PROVIDER_REPORTED, UNPRICED, PriceSheet, Rates
 
-MILLION = Decimal(1_000_000)
 ZERO = Decimal(0)
 
 
@@ -43,21 +42,32 @@ def billed_cost(usage: Usage, rates: Rates, multiplier: Decimal) -> Decimal:
     reads and writes) or to the text rate (audio), never to zero.
     """
     uncached = usage.input_tokens - usage.cache_read_tokens - usage.cache_write_tokens
+    per_million = uncached * rates.input + usage.output_tokens * rates.output
+    if usage.details:
+        per_million += _audio_difference(usage, uncached, rates)
+    if usage.cache_read_tokens:
+        per_million += usage.cache_read_tokens * _first(rates.cache_read, rates.input)
+    if usage.cache_write_tokens:
+        write_rate = _first(rates.cache_write, rates.input)
+        writes_5m = usage.cache_write_tokens - usage.cache_write_1h_tokens
+        per_million += writes_5m * write_rate + usage.cache_write_1h_tokens * _first(
+            rates.cache_write_1h, write_rate)
+    return _per_token(per_million, multiplier)
+
+
+def _audio_difference(usage: Usage, uncached: int, rates: Rates) -> Decimal:
+    """Audio tokens were counted at the text rates above; this moves them to their own."""
     audio_in = min(usage.details.get("input_audio", 0), uncached)
     audio_out = min(usage.details.get("output_audio", 0), usage.output_tokens)
-    writes_5m = usage.cache_write_tokens - usage.cache_write_1h_tokens
-    write_rate = _first(rates.cache_write, rates.input)
+    return (audio_in * (_first(rates.input_audio, rates.input) - rates.input)
+            + audio_out * (_first(rates.output_audio, rates.output) - rates.output))
 
-    per_million = (
-        (uncached - audio_in) * rates.input
-        + audio_in * _first(rates.input_audio, rates.input)
-        + usage.cache_read_tokens * _first(rates.cache_read, rates.input)
-        + writes_5m * write_rate
-        + usage.cache_write_1h_tokens * _first(rates.cache_write_1h, write_rate)
-        + (usage.output_tokens - audio_out) * rates.output
-        + audio_out * _first(rates.output_audio, rates.output)
-    )
-    return per_million * multiplier / MILLION
+
+def _per_token(per_million: Decimal, multiplier: Decimal) -> Decimal:
+    """Rates are per million tokens: shifting the point six places is exact."""
+    if multiplier != 1:
+        per_million *= multiplier
+    return Decimal(per_million).scaleb(-6)
 
 
 def cache_savings(usage: Usage, rates: Rates, multiplier: Decimal) -> Decimal:
@@ -69,12 +79,12 @@ def cache_savings(usage: Usage, rates: Rates, multiplier: Decimal) -> Decimal:
     writes_5m = usage.cache_write_tokens - usage.cache_write_1h_tokens
     write_premium = (writes_5m * (write_rate - rates.input) + usage.cache_write_1h_tokens
                      * (_first(rates.cache_write_1h, write_rate) - rates.input))
-    return (read_gain - write_premium) * multiplier / MILLION
+    return _per_token(read_gain - write_premium, multiplier)
 
 
 def unused_context_cost(tokens: int, rates: Rates, multiplier: Decimal) -> Decimal:
     """Context the application reports as unused was bought at the full input rate."""
-    return tokens * rates.input * multiplier / MILLION
+    return _per_token(tokens * rates.input, multiplier)
 
 
 def prefix_rebill(usage: Usage, prefix_tokens: int, rates: Rates, multiplier: Decimal
@@ -85,7 +95,7 @@ def prefix_rebill(usage: Usage, prefix_tokens: int, rates: Rates, multiplier: De
     price could have been a cache read."""
     uncached_prefix = max(0, prefix_tokens - usage.cache_read_tokens)
     gap = rates.input - _first(rates.cache_read, rates.input)
-    return uncached_prefix * gap * multiplier / MILLION
+    return _per_token(uncached_prefix * gap, multiplier)
 
 
 def price_call(usage: Usage, sheet: PriceSheet | None, facts: CallFacts) -> Economics:

@@ -19,6 +19,7 @@ from typing_extensions import Required, TypedDict
 from p402.economics import CallFacts, Economics, price_call
 from p402.errors import EventRefused, FieldProblem
 from p402.normalizers import (
+    is_mapping,
     COUNT_EXPECTED, MAX_TOKENS, UNKNOWN_USAGE, Usage, accumulate_stream, canonical_tokens,
     normalize_usage,
 )
@@ -86,7 +87,7 @@ def strip_content(event: Mapping[str, Any]) -> dict[str, Any]:
     """The event without any key that can carry prompt or response text."""
     clean = {k: v for k, v in event.items() if k not in CONTENT_KEYS}
     metadata = clean.get("metadata")
-    if isinstance(metadata, Mapping):
+    if is_mapping(metadata):
         clean["metadata"] = {k: v for k, v in metadata.items() if k not in CONTENT_KEYS}
     return clean
 
@@ -98,7 +99,7 @@ def build_row(event: Any, prices: PriceBook, received_at: datetime, source: str 
     `caller_arn` is not a field an application may send: only a trusted source (the
     Bedrock log importer, which reads it from AWS's own record) passes it here.
     """
-    if not isinstance(event, Mapping):
+    if not is_mapping(event):
         raise EventRefused([FieldProblem("event", event, "a JSON object")])
     sent = _validate(event)  # content keys pass as extras; _row never stores them
     provider = canonical_provider(sent["provider"])
@@ -157,7 +158,7 @@ def _usage_of(sent: dict[str, Any], provider: str) -> Usage:
 
 
 def _usage_tier(usage: Any) -> str | None:
-    tier = usage.get("service_tier") if isinstance(usage, Mapping) else None
+    tier = usage.get("service_tier") if is_mapping(usage) else None
     return tier if isinstance(tier, str) else None
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from p402.errors import EventRefused, FieldProblem
 from p402.events import build_row, strip_content
 from p402.keys import KeyGrant
+from p402.normalizers import is_mapping
 from p402.pricing import PriceBook
 
 MAX_EVENTS = 1000
@@ -40,13 +41,13 @@ class BodyRefused(ValueError):
 
 def events_of(body: Any) -> list[Any]:
     """One event, a JSON array of events, or {"events": [...]}."""
-    if isinstance(body, Mapping) and "events" in body:
+    if is_mapping(body) and "events" in body:
         events = body["events"]
         if not isinstance(events, list):
             raise BodyRefused(400, f"events: got {type(events).__name__}, expected a list")
     elif isinstance(body, list):
         events = body
-    elif isinstance(body, Mapping):
+    elif is_mapping(body):
         events = [body]
     else:
         raise BodyRefused(400, f"body: got {type(body).__name__}, expected an event object, "
@@ -75,7 +76,7 @@ def accept_batch(events: Sequence[Any], grant: KeyGrant, prices: PriceBook,
 
 def _accept_one(event: Any, grant: KeyGrant, prices: PriceBook, received_at: datetime
                 ) -> dict[str, Any]:
-    if not isinstance(event, Mapping):
+    if not is_mapping(event):
         raise EventRefused([FieldProblem("event", event, "a JSON object")])
     project = event.get("project_id")
     if not grant.may_write(project if isinstance(project, str) else None):
@@ -95,7 +96,7 @@ def derived_event_id(event: Mapping[str, Any]) -> str:
 
 
 def _rejection(index: int, event: Any, refused: EventRefused) -> dict[str, Any]:
-    event_id = event.get("event_id") if isinstance(event, Mapping) else None
+    event_id = event.get("event_id") if is_mapping(event) else None
     return {
         "index": index,
         "event_id": event_id if isinstance(event_id, str) else None,

@@ -49,13 +49,18 @@ class Usage:
 UNKNOWN_USAGE = Usage(None, None, 0, 0, 0, None, {}, None, MISSING)
 
 
+def is_mapping(value: Any) -> bool:
+    """A JSON object (a dict, checked first because it is cheap) or any other Mapping."""
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 class _Reader:
     """Reads counts out of one usage object, naming the field in every problem."""
 
     __slots__ = ("data", "path")
 
     def __init__(self, data: Any, path: str):
-        if not isinstance(data, Mapping):
+        if not is_mapping(data):
             raise FieldProblem(path, data, "the provider's usage object (a JSON object)")
         self.data = data
         self.path = path
@@ -196,9 +201,9 @@ def gemini_usage(raw: Any, path: str = "usage") -> Usage:
     candidatesTokenCount (both billed at the output rate). Audio input is listed by
     modality in promptTokensDetails.
     """
-    if isinstance(raw, Mapping) and isinstance(raw.get("usageMetadata"), Mapping):
+    if is_mapping(raw) and is_mapping(raw.get("usageMetadata")):
         raw, path = raw["usageMetadata"], f"{path}.usageMetadata"
-    if isinstance(raw, Mapping):
+    if is_mapping(raw):
         raw = {_GEMINI_SNAKE.get(k, k): v for k, v in raw.items()}
     usage = _Reader(raw, path)
 
@@ -220,7 +225,7 @@ def _gemini_modality(usage: _Reader, modality: str) -> int | None:
     if not isinstance(entries, Sequence):
         raise FieldProblem(f"{usage.path}.promptTokensDetails", entries, "a list")
     for index, entry in enumerate(entries):
-        if isinstance(entry, Mapping) and entry.get("modality") == modality:
+        if is_mapping(entry) and entry.get("modality") == modality:
             path = f"{usage.path}.promptTokensDetails[{index}]"
             return _Reader(entry, path).count("tokenCount", "token_count")
     return None
@@ -249,7 +254,7 @@ def bedrock_usage(raw: Any, path: str = "usage") -> Usage:
     their model family's shape: Anthropic's `usage` (see anthropic_usage), Llama's
     prompt_token_count / generation_token_count.
     """
-    if not isinstance(raw, Mapping):
+    if not is_mapping(raw):
         raise FieldProblem(path, raw, "the provider's usage object (a JSON object)")
     if "input_tokens" in raw:
         return anthropic_usage(raw, path)
@@ -325,7 +330,7 @@ def _check_total(tokens: _Reader, total: int) -> None:
 def _openai_chunk_usage(chunk: Mapping) -> list[Any]:
     response = chunk.get("response")
     found = [chunk.get("usage")]
-    if isinstance(response, Mapping):
+    if is_mapping(response):
         found.append(response.get("usage"))
     return found
 
@@ -333,7 +338,7 @@ def _openai_chunk_usage(chunk: Mapping) -> list[Any]:
 def _anthropic_chunk_usage(chunk: Mapping) -> list[Any]:
     message = chunk.get("message")
     found = [chunk.get("usage")]
-    if isinstance(message, Mapping):
+    if is_mapping(message):
         found.append(message.get("usage"))
     return found
 
@@ -345,7 +350,7 @@ def _gemini_chunk_usage(chunk: Mapping) -> list[Any]:
 def _bedrock_chunk_usage(chunk: Mapping) -> list[Any]:
     metadata = chunk.get("metadata")
     found = [chunk.get("amazon-bedrock-invocationMetrics"), *_anthropic_chunk_usage(chunk)]
-    if isinstance(metadata, Mapping):
+    if is_mapping(metadata):
         found.append(metadata.get("usage"))
     return found
 
@@ -385,7 +390,7 @@ def normalize_usage(provider: str, usage: Any, path: str = "usage") -> Usage:
 
 def _unknown_provider_usage(usage: Any, path: str) -> Usage:
     """A provider without rules: only an OpenAI-compatible usage shape can be read."""
-    if isinstance(usage, Mapping) and ("prompt_tokens" in usage or "input_tokens" in usage):
+    if is_mapping(usage) and ("prompt_tokens" in usage or "input_tokens" in usage):
         return openai_usage(usage, path)
     raise FieldProblem("provider", None, f"one of {sorted(KNOWN_PROVIDERS)} for this usage "
                        "shape, or send `tokens` in the ledger's convention")
@@ -410,7 +415,7 @@ class StreamUsage:
         """Merge the usage that one chunk carries; True when it carried some."""
         carried = False
         for found in self._rules.chunk_usage(chunk):
-            if isinstance(found, Mapping):
+            if is_mapping(found):
                 self.merged.update((k, v) for k, v in found.items() if v is not None)
                 carried = True
         return carried
@@ -429,7 +434,7 @@ def accumulate_stream(provider: str, chunks: Any, path: str = "stream") -> Usage
     gathered = StreamUsage(provider)
 
     for index, chunk in enumerate(chunks):
-        if not isinstance(chunk, Mapping):
+        if not is_mapping(chunk):
             raise FieldProblem(f"{path}[{index}]", chunk, "a stream chunk (a JSON object)")
         gathered.add(chunk)
 
