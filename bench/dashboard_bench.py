@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "dashboard"))
+sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 from dashboard_servers import DashboardServer, browse  # noqa: E402
 

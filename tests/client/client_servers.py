@@ -6,63 +6,24 @@ scripted statuses so that retries, splits and refusals can be tested exactly.
 """
 
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
-import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from serve_process import ServeProcess, free_port  # noqa: F401  (tests/support)
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 DATA = Path(__file__).parent / "data"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class LocalP402:
+class LocalP402(ServeProcess):
     """`p402 serve` on a fixed port; stop() and start() again keep the same data dir."""
 
     def __init__(self, data_dir: Path, port: int):
-        self.data_dir = data_dir
-        self.port = port
-        self.key = "test-" + uuid.uuid4().hex[:12]
-        self.url = f"http://127.0.0.1:{port}"
-        self._proc: subprocess.Popen | None = None
-
-    def start(self) -> "LocalP402":
-        command = [str(BIN / "p402"), "serve", "--host", "127.0.0.1", "--port",
-                   str(self.port), "--data-dir", str(self.data_dir)]
-        self._proc = subprocess.Popen(command, env=dict(os.environ, P402_API_KEY=self.key),
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                      start_new_session=True)
-        self._wait_healthy()
-        return self
-
-    def stop(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.send_signal(signal.SIGTERM)
-            try:
-                self._proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
-        self._proc = None
-
-    def query(self, sql: str) -> list[dict]:
-        done = subprocess.run([str(BIN / "p402"), "query", "--data-dir", str(self.data_dir),
-                               "--json", sql], capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stderr[-500:]
-        return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+        super().__init__(data_dir, port, args=())
 
     def rows_when(self, sql: str, ready, timeout: float = 20.0) -> list[dict]:
         """The query's rows once `ready(rows)` holds (the lake lands events within ~1 s)."""
@@ -72,18 +33,6 @@ class LocalP402:
             time.sleep(0.3)
             rows = self.query(sql)
         return rows
-
-    def _wait_healthy(self) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(self.url + "/v1/health", timeout=1).read()
-                return
-            except OSError:
-                if self._proc.poll() is not None:
-                    raise RuntimeError("p402 serve exited at start") from None
-                time.sleep(0.1)
-        raise RuntimeError("p402 serve did not answer /v1/health within 60 s")
 
 
 class FakeP402:

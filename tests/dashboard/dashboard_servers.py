@@ -2,17 +2,15 @@
 back with `p402 query` (the same SQL the pages run)."""
 
 import json
-import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
+
+from serve_process import ServeProcess  # tests/support
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -20,43 +18,12 @@ HERE = Path(__file__).parent
 ARTIFACTS = ROOT / "tests" / "artifacts" / "dashboard"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class DashboardServer:
+class DashboardServer(ServeProcess):
     """`p402 serve` on a free 127.0.0.1 port with its own data dir and key."""
 
     def __init__(self, data_dir: Path, sample: bool = False):
-        self.data_dir = data_dir
-        self.port = free_port()
-        self.key = "dash-" + uuid.uuid4().hex[:12]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._sample = sample
-        self._proc: subprocess.Popen | None = None
-
-    def start(self) -> "DashboardServer":
-        command = [str(BIN / "p402"), "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                   "--data-dir", str(self.data_dir), "--jobs-every", "0"]
-        if self._sample:
-            command.append("--sample")
-        self._proc = subprocess.Popen(command, env=dict(os.environ, P402_API_KEY=self.key),
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                      start_new_session=True)
-        self._wait_healthy()
-        return self
-
-    def stop(self) -> None:
-        if self._proc is None or self._proc.poll() is not None:
-            return
-        self._proc.send_signal(signal.SIGTERM)
-        try:
-            self._proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait()
+        args = ("--jobs-every", "0") + (("--sample",) if sample else ())
+        super().__init__(data_dir, key="dash-" + uuid.uuid4().hex[:12], args=args)
 
     def post(self, events: list[dict]) -> dict:
         request = urllib.request.Request(
@@ -75,27 +42,11 @@ class DashboardServer:
         except urllib.error.HTTPError as error:
             return error.code, dict(error.headers), error.read().decode()
 
-    def query(self, sql: str) -> list[dict]:
-        done = subprocess.run([str(BIN / "p402"), "query", "--data-dir", str(self.data_dir),
-                               "--json", sql], capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stderr[-800:]
-        return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-
     def run_jobs(self) -> None:
         """`p402 run-jobs`: the ranking and budget snapshots the dashboard reads."""
         done = subprocess.run([str(BIN / "p402"), "run-jobs", "--data-dir", str(self.data_dir)],
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr[-800:]
-
-    def _wait_healthy(self) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(self.url + "/v1/health", timeout=1).read()
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("p402 serve did not answer /v1/health within 60 s")
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
