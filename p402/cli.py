@@ -88,6 +88,8 @@ def read_events(text: str) -> list:
         return []
     try:
         document = json.loads(stripped)
+    except RecursionError:
+        return [_Unreadable("nested too deeply to read as JSON")]
     except ValueError:
         return [_json_line(line, n) for n, line in enumerate(stripped.splitlines(), 1)
                 if line.strip()]
@@ -100,7 +102,9 @@ def _json_line(line: str, number: int):
     try:
         return json.loads(line)
     except ValueError as exc:
-        return _Unreadable(f"line {number}: not JSON ({exc.msg})")
+        return _Unreadable(f"line {number}: not JSON ({exc})")
+    except RecursionError:
+        return _Unreadable(f"line {number}: nested too deeply to read as JSON")
 
 
 class _Unreadable:
@@ -119,7 +123,11 @@ def _normalize(args: argparse.Namespace) -> int:
     except (OSError, PriceFileError) as exc:
         print(f"p402 normalize: {exc}", file=sys.stderr)
         return 2
-    text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text()
+    try:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"p402 normalize: cannot read {args.file}: {exc}", file=sys.stderr)
+        return 2
 
     refused = 0
     now = datetime.now(UTC)

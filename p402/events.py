@@ -24,7 +24,7 @@ from p402.normalizers import (
     normalize_usage,
 )
 from p402.pricing import PriceBook, canonical_provider
-from p402.schema import COLUMN_NAMES, COLUMNS, SCHEMA_VERSION, Kind, to_money
+from p402.schema import COLUMN_NAMES, COLUMNS, MONEY_LIMIT, SCHEMA_VERSION, Kind, to_money
 
 # Keys that carry prompt or response text. They are dropped, wherever they appear at the
 # top of an event or in its metadata, before the event is validated, stored or logged.
@@ -256,12 +256,29 @@ def _put_usage(row: dict[str, Any], usage: Usage) -> None:
 
 
 def _put_money(row: dict[str, Any], economics: Economics) -> None:
+    _check_storable(economics)
     row["cost_usd"] = money_text(economics.cost_usd)
     row["price_source"] = economics.price_source
     row["cache_savings_usd"] = money_text(economics.cache_savings_usd)
     row["retry_cost_usd"] = money_text(economics.retry_cost_usd)
     row["context_waste_usd"] = money_text(economics.context_waste_usd)
     row["prefix_rebill_usd"] = money_text(economics.prefix_rebill_usd)
+
+
+def _check_storable(economics: Economics) -> None:
+    """One call costing a million dollars or more is a bad count or a bad price, and it
+    would not fit the stored DECIMAL(18, 12): refused, never rounded or dropped."""
+    cost = economics.cost_usd
+    if cost is not None and to_money(abs(cost)) >= MONEY_LIMIT:
+        raise EventRefused([FieldProblem(
+            "cost_usd", format(cost, "f"),
+            f"under {MONEY_LIMIT:,} USD for one call (check the token counts, the "
+            "reported cost and the price file)")])
+    for name in ("cache_savings_usd", "context_waste_usd", "prefix_rebill_usd"):
+        amount = getattr(economics, name)
+        if amount is not None and to_money(abs(amount)) >= MONEY_LIMIT:
+            raise EventRefused([FieldProblem(name, format(amount, "f"),
+                                             f"under {MONEY_LIMIT:,} USD for one call")])
 
 
 def _metadata(sent: dict[str, str] | None, extra: dict[str, Any] | None

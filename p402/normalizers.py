@@ -384,15 +384,15 @@ def rules_for(provider: str) -> ProviderRules | None:
 def normalize_usage(provider: str, usage: Any, path: str = "usage") -> Usage:
     rules = _RULES.get(provider)
     if rules is None:
-        return _unknown_provider_usage(usage, path)
+        return _unknown_provider_usage(provider, usage, path)
     return rules.usage(usage, path)
 
 
-def _unknown_provider_usage(usage: Any, path: str) -> Usage:
+def _unknown_provider_usage(provider: str, usage: Any, path: str) -> Usage:
     """A provider without rules: only an OpenAI-compatible usage shape can be read."""
     if is_mapping(usage) and ("prompt_tokens" in usage or "input_tokens" in usage):
         return openai_usage(usage, path)
-    raise FieldProblem("provider", None, f"one of {sorted(KNOWN_PROVIDERS)} for this usage "
+    raise FieldProblem("provider", provider, f"one of {sorted(KNOWN_PROVIDERS)} for this usage "
                        "shape, or send `tokens` in the ledger's convention")
 
 

@@ -91,7 +91,8 @@ class PriceEntry:
     batch_multiplier: Decimal | None
 
     def matches(self, provider: str, model: str) -> bool:
-        return provider == self.provider and fnmatch.fnmatchcase(model, self.model_pattern)
+        return (fnmatch.fnmatchcase(provider, self.provider)
+                and fnmatch.fnmatchcase(model, self.model_pattern))
 
 
 def canonical_provider(provider: str) -> str:
@@ -233,10 +234,18 @@ def load_price_file(text: str) -> tuple[list[PriceEntry], dict[str, str], str]:
     return parsed, {str(k): str(v) for k, v in aliases.items()}, digest
 
 
+_ENTRY_KEYS = frozenset({"provider", "model", "tiers", "batch_multiplier", "comment",
+                         *RATE_KEYS})
+
+
 def _price_entry(entry: Any, index: int) -> PriceEntry:
     where = f"price file entry {index}"
     if not isinstance(entry, Mapping):
         raise PriceFileError(f"{where}: got {entry!r}, expected an object")
+    unknown = sorted(set(entry) - _ENTRY_KEYS)
+    if unknown:  # a typo ("ouput") must not leave a price silently unset
+        raise PriceFileError(f"{where}: unknown field(s) {unknown}, expected among "
+                             f"{sorted(_ENTRY_KEYS)}")
     for key in ("provider", "model"):
         if not isinstance(entry.get(key), str) or not entry[key]:
             raise PriceFileError(f"{where}: `{key}` got {entry.get(key)!r}, expected a string")

@@ -15,6 +15,7 @@ the ledger view, which keeps one row per event_id.
 """
 
 import fcntl
+import logging
 import os
 import threading
 import time
@@ -31,6 +32,7 @@ from p402.adapters.parquet import (
     fsync_dir, group_by_partition, partition_dir, rows_to_table, write_atomically,
 )
 
+log = logging.getLogger("p402.lake")
 TABLE = "ai_economic_events"
 SEGMENT_BYTES = 16 * 1024 * 1024
 COMPACT_WHEN_FILES = 16
@@ -75,7 +77,7 @@ class LocalLake:
         with _FlushLock(self.wal_dir / ".flush.lock") as held:
             if not held:
                 return 0
-            return sum(self._flush_segment(path) for path in self._finished_segments())
+            return sum(self._flush_or_quarantine(path) for path in self._finished_segments())
 
     def close(self) -> None:
         self.flush()
@@ -110,6 +112,21 @@ class LocalLake:
         for path in sorted(self.wal_dir.glob("*.open")):
             if _writer_is_gone(path):
                 yield path
+
+    def _flush_or_quarantine(self, path: Path) -> int:
+        """A segment that cannot become Parquet (a damaged file) is moved aside to
+        wal/quarantine/ and named in the log, so that it cannot stop every later segment
+        from landing. Its bytes are kept for repair; its rows are not in the ledger."""
+        try:
+            return self._flush_segment(path)
+        except (ValueError, UnicodeDecodeError, pa.ArrowException) as exc:
+            quarantine = self.wal_dir / "quarantine"
+            quarantine.mkdir(exist_ok=True)
+            os.replace(path, quarantine / path.name)
+            fsync_dir(self.wal_dir)
+            log.error("WAL segment quarantined", extra={
+                "segment": str(quarantine / path.name), "reason": type(exc).__name__})
+            return 0
 
     def _flush_segment(self, path: Path) -> int:
         rows = list(read_wal_rows(path))

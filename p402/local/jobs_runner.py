@@ -124,9 +124,13 @@ class ServeJobs:
         self.budgets_option = budgets_option
         self.stamp = LocalBudgetStamp(self.data_dir, self._budgets_or_none())
 
+    def reload_budgets(self) -> list[Budget]:
+        """Reads the budgets file again, so ingest stamps by it before the next run."""
+        self.stamp.budgets = self._budgets_or_none()
+        return self.stamp.budgets
+
     def run(self, now: datetime | None = None) -> JobReport | None:
-        budgets = self._budgets_or_none()
-        self.stamp.budgets = budgets
+        budgets = self.reload_budgets()
         try:
             report = run_local_jobs(self.data_dir, budgets, now or datetime.now(UTC))
         except Exception as exc:  # noqa: BLE001 - logged; the timer must outlive one bad run

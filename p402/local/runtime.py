@@ -55,10 +55,11 @@ class LocalRuntime:
         if marker.exists():
             return
         now = self.deps.clock()
+        self._install_sample_budgets()
+        self.jobs.reload_budgets()
 
         landed = self._land_sample_events(now) + self._land_sample_bedrock_logs(now)
         self.lake.flush()
-        self._install_sample_budgets()
         marker.write_text(f"{landed} events\n")
         log.info("sample workload loaded", extra={"events": landed})
         print(f"Loaded the sample workload: {landed} events.", flush=True)
@@ -72,7 +73,8 @@ class LocalRuntime:
         events = sample_events(now)
         landed = 0
         for start in range(0, len(events), 500):
-            result = accept_batch(events[start:start + 500], grant, self.deps.prices, now)
+            result = accept_batch(events[start:start + 500], grant, self.deps.prices, now,
+                                  self.deps.stamp)
             self.lake.put(result.rows)
             landed += len(result.rows)
         return landed
@@ -88,6 +90,8 @@ class LocalRuntime:
             write_bedrock_logs(Path(folder), now)
             records = records_from_paths([folder], ReadTally())
             rows = list(rows_from_records(records, {}, self.deps.prices, now, ImportTally()))
+        for row in rows:
+            self.deps.stamp(row)
         self.lake.put(rows)
         return len(rows)
 

@@ -11,6 +11,7 @@ import logging
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -40,13 +41,16 @@ def serve_command(args) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
     key, origin = api_key(data_dir)
 
-    runtime = LocalRuntime(data_dir, KeyRing(key_grants(data_dir, key)), args.prices,
-                           args.budgets)
+    try:
+        runtime = LocalRuntime(data_dir, KeyRing(key_grants(data_dir, key)), args.prices,
+                               args.budgets)
+        server = _server(args.host, args.port, runtime)
+    except (OSError, ValueError, KeyError) as exc:  # a taken port, a bad price file or keys
+        print(f"p402 serve: {exc}", file=sys.stderr)
+        return 2
     runtime.recover()
     if args.sample:
         runtime.load_sample_once()
-
-    server = _server(args.host, args.port, runtime)
     _announce(args.host, server.server_address[1], key, origin)
     _run_until_stopped(server, runtime, args.jobs_every)
     return 0
@@ -88,9 +92,17 @@ def key_grants(data_dir: Path, key: str) -> list[KeyGrant]:
     return grants
 
 
+class _IPv6Server(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
 def _server(host: str, port: int, runtime) -> ThreadingHTTPServer:
     handler = type("Handler", (_Handler,), {"runtime": runtime})
-    server = ThreadingHTTPServer((host, port), handler)
+    kind = _IPv6Server if ":" in host else ThreadingHTTPServer
+    try:
+        server = kind((host, port), handler)
+    except OSError as exc:
+        raise OSError(f"cannot listen on {host} port {port}: {exc.strerror or exc}") from None
     server.daemon_threads = True
     return server
 
@@ -173,12 +185,40 @@ class _Handler(BaseHTTPRequestHandler):
         return  # request lines may carry ids in paths; the API logs its own summary
 
     def _dispatch(self) -> None:
-        length = self._content_length()
-        if length is None:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            body = self._chunked_body()
+        else:
+            length = self._content_length()
+            body = None if length is None else self.rfile.read(length) if length else b""
+        if body is None:
             return
-        body = self.rfile.read(length) if length else b""
         answer = self.runtime.handle(_api_event(self, body))
         self._reply(answer)
+
+    def _chunked_body(self) -> bytes | None:
+        """A body sent with Transfer-Encoding: chunked, read to its last chunk."""
+        parts, size = [], 0
+        while True:
+            line = self.rfile.readline(1024).split(b";", 1)[0].strip()
+            try:
+                chunk = int(line, 16)
+            except ValueError:
+                return self._refuse(400, "body: a chunked body with a bad chunk size")
+            if chunk == 0:
+                break
+            size += chunk
+            if size > MAX_BODY_BYTES:
+                return self._refuse(413, f"body: more than {MAX_BODY_BYTES} bytes")
+            parts.append(self.rfile.read(chunk))
+            self.rfile.readline(8)
+        while self.rfile.readline(1024).strip():
+            pass  # trailers, unused
+        return b"".join(parts)
+
+    def _refuse(self, status: int, message: str) -> None:
+        self.close_connection = True
+        self._reply(_plain(status, {"error": message}))
+        return None
 
     def _content_length(self) -> int | None:
         try:
@@ -186,13 +226,10 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             length = -1
         if length < 0:
-            self._reply(_plain(400, {"error": "Content-Length: expected a whole number"}))
-            return None
+            return self._refuse(400, "Content-Length: expected a whole number")
         if length > MAX_BODY_BYTES:
-            self.close_connection = True
-            self._reply(_plain(413, {"error": f"body: got {length} bytes, expected at "
-                                     f"most {MAX_BODY_BYTES}"}))
-            return None
+            return self._refuse(413, f"body: got {length} bytes, expected at most "
+                                f"{MAX_BODY_BYTES}")
         return length
 
     def _reply(self, answer: dict[str, Any]) -> None:

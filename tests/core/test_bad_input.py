@@ -47,6 +47,12 @@ REFUSED = [
     ("stream not a list", openai_event(usage=None, stream={"a": 1}), "stream", "list"),
     ("waste above input", openai_event(context_waste_tokens=5000), "context_waste_tokens",
      "at most input_tokens"),
+    ("cost beyond what one call can cost", {
+        "provider": "openrouter", "model": "openai/gpt-4o",
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "cost": 5_000_000}},
+     "cost_usd", "under 1,000,000 USD"),
+    ("unknown provider with an unreadable usage", {
+        "provider": "acme", "model": "x", "usage": {"foo": 1}}, "provider", "tokens"),
     ("nested unknown field", openai_event(chat_history=[{"role": "user"}]), "chat_history",
      "short scalar"),
 ]

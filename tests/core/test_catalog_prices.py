@@ -91,3 +91,29 @@ def test_catalogue_batch_variant_halves_the_price(catalog):
                        "usage": OPENAI_RESPONSES}, catalog, RECEIVED_AT)
 
     assert Decimal(batch["cost_usd"]) * 2 == Decimal(standard["cost_usd"])
+
+
+def test_a_price_file_typo_is_refused_by_name():
+    import json
+
+    import pytest
+
+    from p402.errors import PriceFileError
+    from p402.pricing import load_price_file
+
+    entry = {"provider": "openai", "model": "gpt-4o", "input": 1, "ouput": 2}
+    with pytest.raises(PriceFileError, match=r"entry 0: unknown field\(s\) \['ouput'\]"):
+        load_price_file(json.dumps([entry]))
+
+
+def test_a_provider_pattern_in_the_price_file_matches_any_provider():
+    import json
+
+    from p402.pricing import load_price_file
+
+    entries = [{"provider": "*", "model": "house-model-*", "input": 1, "output": 2}]
+    book = PriceBook(*load_price_file(json.dumps(entries)))
+    row = build_row({"provider": "acme", "model": "house-model-7", "tokens": {
+        "input_tokens": 1_000_000, "output_tokens": 1_000_000}}, book, RECEIVED_AT)
+
+    assert (row["price_source"], row["cost_usd"]) == ("override", "3.000000000000")

@@ -99,3 +99,17 @@ def test_compaction_merges_small_files_and_keeps_every_row(tmp_path):
     assert removed == COMPACT_WHEN_FILES
     assert len(files) == 1 and files[0].name.startswith("compact-")
     assert count(tmp_path) == COMPACT_WHEN_FILES * 3
+
+
+def test_a_damaged_segment_is_quarantined_and_the_rest_still_lands(tmp_path, caplog):
+    lake = LocalLake(tmp_path)
+    (tmp_path / "wal" / "00000000000000000001-1-deadbeef.sealed").write_bytes(
+        bytes(range(256)) * 12)
+    lake.put(make_rows("after", 3))
+
+    landed = lake.flush()
+
+    assert landed == 3
+    assert count(tmp_path) == 3
+    assert (tmp_path / "wal" / "quarantine" / "00000000000000000001-1-deadbeef.sealed").exists()
+    assert "WAL segment quarantined" in caplog.text

@@ -137,3 +137,22 @@ def test_serve_refuses_a_non_loopback_host_unless_told(tmp_path):
 
     assert done.returncode == 2
     assert "--allow-remote" in done.stderr
+
+
+def test_a_chunked_body_is_read_whole_and_the_connection_stays_usable(server):
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
+    body = json.dumps([event("chunked-1")]).encode()
+    halves = iter([body[:40], body[40:]])
+
+    connection.request("POST", "/v1/events", body=halves, headers=headers,
+                       encode_chunked=True)
+    first = connection.getresponse()
+    first_body = json.loads(first.read())
+    connection.request("GET", "/v1/health")
+    second = connection.getresponse()
+
+    assert (first.status, first_body["accepted"]) == (202, 1)
+    assert (second.status, json.loads(second.read())) == (200, {"status": "ok"})

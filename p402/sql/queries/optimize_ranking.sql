@@ -4,7 +4,7 @@ SELECT
     coalesce(workflow_id, '(none)') AS workflow_id,
     count(*) AS events,
     count_if(final_attempt) AS calls,
-    coalesce(sum(cost_usd), 0) AS spend_usd,
+    sum(cost_usd) AS spend_usd,  -- null when no event of the workflow had a price
     coalesce(sum(retry_cost_usd), 0) AS retry_cost_usd,
     coalesce(sum(context_waste_usd), 0) AS context_waste_usd,
     coalesce(sum(retry_cost_usd), 0) + coalesce(sum(context_waste_usd), 0) AS waste_usd,
@@ -15,5 +15,5 @@ WHERE dt BETWEEN :first_day AND :last_day
     AND occurred_at >= CAST(:window_start AS TIMESTAMP)
     AND occurred_at < CAST(:window_end AS TIMESTAMP)
 GROUP BY 1
-ORDER BY waste_usd DESC, spend_usd DESC, workflow_id
+ORDER BY waste_usd DESC, spend_usd DESC NULLS LAST, workflow_id
 LIMIT 1000
