@@ -4,6 +4,7 @@ import json
 import sys
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 import sqlglot
@@ -12,6 +13,10 @@ from p402.adapters.duckdb_ledger import DuckLedger
 
 
 def query_command(args) -> int:
+    if not Path(args.data_dir).is_dir():
+        print(f"p402 query: no ledger at {args.data_dir} (give --data-dir, the folder "
+              "`p402 serve` writes)", file=sys.stderr)
+        return 2
     ledger = DuckLedger(args.data_dir)
     try:
         columns, rows = ledger.execute(args.sql)

@@ -42,6 +42,7 @@ def serve_command(args) -> int:
     key, origin = api_key(data_dir)
 
     try:
+        _check_budgets(data_dir, args.budgets)
         runtime = LocalRuntime(data_dir, KeyRing(key_grants(data_dir, key)), args.prices,
                                args.budgets)
         server = _server(args.host, args.port, runtime)
@@ -54,6 +55,14 @@ def serve_command(args) -> int:
     _announce(args.host, server.server_address[1], key, origin)
     _run_until_stopped(server, runtime, args.jobs_every)
     return 0
+
+
+def _check_budgets(data_dir: Path, given: str | None) -> None:
+    """A broken budgets file stops the start: alerts must not be off without anyone
+    knowing. (An edit that breaks it later is logged, and the jobs keep the ranking.)"""
+    from p402.local.jobs_runner import budgets_path, load_budgets
+
+    load_budgets(budgets_path(data_dir, given))
 
 
 def _may_bind(host: str, allow_remote: bool) -> bool:
