@@ -6,9 +6,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from dashboard_servers import ARTIFACTS, ROOT, DashboardServer, browse
+from dashboard_servers import ARTIFACTS, ROOT, STORM, DashboardServer, browse
 
-STORM = "wf-retry-storm"
 
 
 def storm_events(now: datetime) -> tuple[list[dict], list[str]]:

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 HERE = Path(__file__).parent
 ARTIFACTS = ROOT / "tests" / "artifacts" / "dashboard"
+STORM = "wf-retry-storm"  # the workflow the tests post a retry storm for
 
 
 class DashboardServer(ServeProcess):

@@ -5,7 +5,7 @@ import http.client
 import urllib.parse
 
 import pytest
-from conftest import STORM
+from dashboard_servers import STORM
 
 from p402.dashboard.access import Sessions
 

@@ -5,7 +5,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from conftest import STORM
+from dashboard_servers import STORM
 from dashboard_servers import ARTIFACTS
 
 from p402.dashboard.pages import inline_values
