@@ -7,7 +7,6 @@ provider's chunks). Prompt or response text is dropped before anything else look
 """
 
 import uuid
-from functools import lru_cache
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -24,7 +23,10 @@ from p402.normalizers import (
     normalize_usage,
 )
 from p402.pricing import PriceBook, canonical_provider
-from p402.schema import COLUMN_NAMES, COLUMNS, MONEY_LIMIT, SCHEMA_VERSION, Kind, to_money
+from p402.schema import (
+    COLUMN_NAMES, COLUMNS, MONEY_LIMIT, SCHEMA_VERSION, Kind, to_money,
+)
+from p402.schema import money_text as stored_money_text
 
 # Keys that carry prompt or response text. They are dropped, wherever they appear at the
 # top of an event or in its metadata, before the event is validated, stored or logged.
@@ -190,7 +192,6 @@ def _occurred_at(value: datetime | None, received_at: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-@lru_cache(maxsize=4096)
 def iso_z(moment: datetime) -> str:
     """ISO-8601 in UTC with milliseconds and `Z`, as Firehose and the lake read it."""
     if moment.utcoffset():
@@ -198,7 +199,18 @@ def iso_z(moment: datetime) -> str:
     return moment.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
-_ZERO_TEXT = format(to_money(Decimal(0)), "f")
+_ZERO_TEXT = stored_money_text(Decimal(0))
+_last_received: tuple[datetime | None, str] = (None, "")
+
+
+def _received_text(received_at: datetime) -> str:
+    """A batch shares one received_at: its text is made once, not once per event."""
+    global _last_received
+    moment, text = _last_received
+    if moment != received_at:
+        text = iso_z(received_at)
+        _last_received = (received_at, text)
+    return text
 
 
 def money_text(amount: Decimal | None) -> str | None:
@@ -207,7 +219,7 @@ def money_text(amount: Decimal | None) -> str | None:
         return None
     if not amount:
         return _ZERO_TEXT
-    return format(to_money(amount), "f")
+    return stored_money_text(amount)
 
 
 _EMPTY_ROW = dict.fromkeys(COLUMN_NAMES)
@@ -227,7 +239,7 @@ def _row(sent: dict[str, Any], provider: str, usage: Usage, economics: Economics
 
     row["event_id"] = sent.get("event_id") or str(uuid.uuid4())
     row["occurred_at"] = iso_z(occurred_at)
-    row["received_at"] = iso_z(received_at)
+    row["received_at"] = _received_text(received_at)
     row["source"] = source
     row["schema_version"] = SCHEMA_VERSION
     row["provider"] = provider
@@ -265,18 +277,21 @@ def _put_money(row: dict[str, Any], economics: Economics) -> None:
     row["prefix_rebill_usd"] = money_text(economics.prefix_rebill_usd)
 
 
+_NEAR_LIMIT = MONEY_LIMIT - 1  # below it, no rounding can reach the limit
+
+
 def _check_storable(economics: Economics) -> None:
     """One call costing a million dollars or more is a bad count or a bad price, and it
     would not fit the stored DECIMAL(18, 12): refused, never rounded or dropped."""
     cost = economics.cost_usd
-    if cost is not None and to_money(abs(cost)) >= MONEY_LIMIT:
+    if cost is not None and abs(cost) >= _NEAR_LIMIT and to_money(abs(cost)) >= MONEY_LIMIT:
         raise EventRefused([FieldProblem(
             "cost_usd", format(cost, "f"),
             f"under {MONEY_LIMIT:,} USD for one call (check the token counts, the "
             "reported cost and the price file)")])
     for name in ("cache_savings_usd", "context_waste_usd", "prefix_rebill_usd"):
         amount = getattr(economics, name)
-        if amount is not None and to_money(abs(amount)) >= MONEY_LIMIT:
+        if amount and abs(amount) >= _NEAR_LIMIT and to_money(abs(amount)) >= MONEY_LIMIT:
             raise EventRefused([FieldProblem(name, format(amount, "f"),
                                              f"under {MONEY_LIMIT:,} USD for one call")])
 

@@ -133,10 +133,19 @@ ATTRIBUTION_COLUMNS = ("action_type", "task_type", "workflow_id", "project_id", 
 
 
 def to_money(amount: Decimal | None) -> Decimal | None:
-    """Round a domain amount to the stored scale: the one place money is rounded."""
+    """Round a domain amount to the stored scale (half-even): where money is rounded."""
     if amount is None:
         return None
     return amount.quantize(MONEY_QUANTUM, rounding=ROUND_HALF_EVEN)
+
+
+_MONEY_FORMAT = f".{MONEY_SCALE}f"
+
+
+def money_text(amount: Decimal) -> str:
+    """The same rounding as to_money, straight to text ("0.002137500000"): Decimal's
+    fixed-point format rounds half-even under the default decimal context, in one step."""
+    return format(amount, _MONEY_FORMAT)
 
 
 def glue_columns() -> list[dict[str, str]]:
