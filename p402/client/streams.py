@@ -75,10 +75,27 @@ class Tracker:
         return decoded_bedrock_chunk(shaped) if self._bedrock else shaped
 
 
-class RecordedStream:
-    """A sync iterator over the provider's chunks that records the stream as it goes."""
+class _Wrapped:
+    """What both stream wrappers share: a stream dropped unfinished is recorded as
+    cancelled, and any other attribute is the provider stream's own."""
 
     __slots__ = ("_source", "_it", "_tracker")
+
+    def __del__(self):
+        tracker = getattr(self, "_tracker", None)
+        if tracker is not None and not tracker.done:
+            tracker.finish(CANCELLED)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._source, name)
+
+
+class RecordedStream(_Wrapped):
+    """A sync iterator over the provider's chunks that records the stream as it goes."""
+
+    __slots__ = ()
 
     def __init__(self, chunks: Any, tracker: Tracker):
         self._tracker = tracker
@@ -115,21 +132,11 @@ class RecordedStream:
             self._tracker.finish(outcome_of(exc), exc)
         self.close()
 
-    def __del__(self):
-        tracker = getattr(self, "_tracker", None)
-        if tracker is not None and not tracker.done:
-            tracker.finish(CANCELLED)
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self._source, name)
-
-
-class AsyncRecordedStream:
+class AsyncRecordedStream(_Wrapped):
     """The same for an async iterator (OpenAI's AsyncStream, google-genai's aio, ...)."""
 
-    __slots__ = ("_source", "_it", "_tracker")
+    __slots__ = ()
 
     def __init__(self, chunks: Any, tracker: Tracker):
         self._tracker = tracker
@@ -167,16 +174,6 @@ class AsyncRecordedStream:
         if exc is not None:
             self._tracker.finish(outcome_of(exc), exc)
         await self.aclose()
-
-    def __del__(self):
-        tracker = getattr(self, "_tracker", None)
-        if tracker is not None and not tracker.done:
-            tracker.finish(CANCELLED)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self._source, name)
 
 
 def _preamble(chunk: Any) -> bool:
