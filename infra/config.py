@@ -49,7 +49,8 @@ def load_config(context: dict[str, Any] | None, config_file: str | None = None) 
     known = {f.name for f in fields(DeployConfig)}
     unknown = sorted(set(values) - known)
     if unknown:
-        raise ValueError(f"p402 config: unknown settings {unknown}, expected some of {sorted(known)}")
+        raise ValueError(f"p402 config: unknown settings {unknown}, "
+                         f"expected some of {sorted(known)}")
 
     if "alert_emails" in values:
         values["alert_emails"] = tuple(values["alert_emails"])

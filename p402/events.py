@@ -169,7 +169,8 @@ def _call_facts(sent: dict[str, Any], usage: Usage) -> CallFacts:
     for name in ("context_waste_tokens", "prompt_prefix_tokens"):
         value = sent.get(name)
         if value is not None and usage.known and value > usage.input_tokens:
-            problems.append(FieldProblem(name, value, f"at most input_tokens ({usage.input_tokens})"))
+            expected = f"at most input_tokens ({usage.input_tokens})"
+            problems.append(FieldProblem(name, value, expected))
     if problems:
         raise EventRefused(problems)
     return CallFacts(

@@ -31,7 +31,8 @@ class Kind(Enum):
     INT = ("int", "INTEGER")
     BIGINT = ("bigint", "BIGINT")
     BOOL = ("boolean", "BOOLEAN")
-    MONEY = (f"decimal({MONEY_PRECISION},{MONEY_SCALE})", f"DECIMAL({MONEY_PRECISION},{MONEY_SCALE})")
+    MONEY = (f"decimal({MONEY_PRECISION},{MONEY_SCALE})",
+             f"DECIMAL({MONEY_PRECISION},{MONEY_SCALE})")
     TIMESTAMP = ("timestamp", "TIMESTAMP")
     STRING_MAP = ("map<string,string>", "MAP(VARCHAR, VARCHAR)")
     COUNT_MAP = ("map<string,bigint>", "MAP(VARCHAR, BIGINT)")

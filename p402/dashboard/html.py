@@ -93,7 +93,8 @@ def table(table_id: str, caption: str, columns: list[Column], body: str,
         f'<th scope="col" data-kind="{c.kind}"{" data-group" if c.group else ""}>'
         f"{esc(c.label)}</th>" for c in columns)
     return (f'<div class="table-wrap"><table id="{esc(table_id)}" class="data" '
-            f'data-export="{esc(export_name)}"{" data-more" if more else ""}><caption>{esc(caption)}</caption>'
+            f'data-export="{esc(export_name)}"{" data-more" if more else ""}>'
+            f'<caption>{esc(caption)}</caption>'
             f"<thead><tr>{heads}</tr></thead>{body}</table></div>")
 
 

@@ -169,7 +169,8 @@ def workflow_page(workflow_id: str, window: str, start: datetime, end: datetime,
     notes = "".join(_state_note(a) for a in answers.values())
     base = f"/dashboard/workflows/{quote(workflow_id, safe='')}"
     body = [
-        '<p><a href="/dashboard/optimize?window=' + esc(window) + '">← Back to the ranking</a></p>',
+        '<p><a href="/dashboard/optimize?window=' + esc(window)
+        + '">← Back to the ranking</a></p>',
         window_links(base, window, WINDOWS),
         f'<p class="note">From <time>{start:%Y-%m-%d %H:%M}</time> to '
         f"<time>{end:%Y-%m-%d %H:%M}</time> UTC, from the ledger now. "

@@ -30,7 +30,8 @@ def sample_events(now: datetime, calls_per_day: int = 120) -> list[dict[str, Any
 
 def _base(rng: random.Random, at: datetime, n: int, **fields: Any) -> dict[str, Any]:
     attempt = fields.get("attempt", 1)
-    return {"event_id": f"sample-{n:06d}-{attempt}", "occurred_at": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    return {"event_id": f"sample-{n:06d}-{attempt}",
+            "occurred_at": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "customer_id": rng.choice(CUSTOMERS), "latency_ms": rng.randint(300, 9000),
             "outcome": "success", **fields}
 
